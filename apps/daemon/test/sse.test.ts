@@ -1,0 +1,87 @@
+// SSE fan-out (src/api/sse.ts) on a real Node server: events of one turn share one write,
+// replay after Last-Event-ID has no duplicates, and an id from before a daemon restart (larger
+// than any now) does not mute the stream.
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createEventHub } from '../src/events';
+import { serveEvents } from '../src/api/sse';
+
+const hub = createEventHub({ now: () => 1_700_000_000_000 });
+let server: ServerType;
+let url: string;
+
+beforeAll(async () => {
+  const app = new Hono();
+  app.get('/events', (c) => serveEvents(c, hub, () => 0, 60_000));
+  await new Promise<void>((resolve) => {
+    server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const token = (n: number) => ({ type: 'token' as const, accountId: `a-${n}`, broker: 'fyers', version: n, expiresAt: 0, source: 'refresh' });
+
+/** Opens a stream; collects its raw chunks. */
+function open(headers: Record<string, string> = {}) {
+  const chunks: string[] = [];
+  const ready = new Promise<() => void>((resolve) => {
+    const req = request(`${url}/events`, { headers }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        chunks.push(c);
+        if (chunks.length === 1) resolve(() => req.destroy());
+      });
+    });
+    req.end();
+  });
+  const ids = () => [...chunks.join('').matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+  return { chunks, ready, ids };
+}
+
+const until = async (what: () => boolean) => {
+  for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(what()).toBe(true);
+};
+
+it('writes the events of one turn to each stream in one chunk, in order', async () => {
+  const a = open();
+  const b = open();
+  const close = await Promise.all([a.ready, b.ready]);
+  const before = hub.lastId;
+  hub.publish(token(1));
+  hub.publish(token(2));
+  hub.publish(token(3));
+  await until(() => a.ids().length === 3 && b.ids().length === 3);
+  for (const s of [a, b]) {
+    expect(s.ids()).toEqual([before + 1, before + 2, before + 3]);
+    expect(s.chunks.filter((c) => c.includes('event: token'))).toHaveLength(1);
+  }
+  close.forEach((c) => c());
+});
+
+it('replays what a client missed after Last-Event-ID, then goes on live without duplicates', async () => {
+  const seenUpTo = hub.lastId;
+  hub.publish(token(4));
+  hub.publish(token(5));
+  const c = open({ 'last-event-id': String(seenUpTo) });
+  const close = await c.ready;
+  hub.publish(token(6));
+  await until(() => c.ids().length === 3);
+  await new Promise((r) => setTimeout(r, 50));
+  expect(c.ids()).toEqual([seenUpTo + 1, seenUpTo + 2, seenUpTo + 3]);
+  close();
+});
+
+it('a Last-Event-ID from before a daemon restart (larger than any id now) still gets new events', async () => {
+  const c = open({ 'last-event-id': String(hub.lastId + 10_000) });
+  const close = await c.ready;
+  hub.publish(token(7));
+  await until(() => c.ids().length === 1);
+  expect(c.ids()).toEqual([hub.lastId]);
+  expect(c.chunks.join('')).toContain('"accountId":"a-7"');
+  close();
+});

@@ -1,0 +1,2 @@
+export { TokensError, type TokensErrorCode, type TokensErrorOptions } from './tokens-error';
+export * from './errors';

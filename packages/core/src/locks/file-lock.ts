@@ -1,0 +1,155 @@
+import { join, resolve } from 'node:path';
+import type { ClockV1 } from '../contracts/clock';
+import type { AcquireOptionsV1, LeaseV1, LockV1 } from '../contracts/lock';
+import { assertAccountId } from '../account-id';
+import { createSystemClock } from '../clock/system-clock';
+import { InvalidInputError, LockTimeoutError, TokensError } from '../errors';
+import { advanceFence, readFence } from '../stores/file/fence-file';
+import { acquireLockFile, removeOwnLock, replaceOwnLock, type LockRecord } from '../stores/file/lockfile';
+import { ensurePrivateDir } from '../stores/file/private-dir';
+
+export interface FileLockOptions {
+  /** Directory for `<accountId>.lock` and `<accountId>.fence` files; created 0700. */
+  dir: string;
+  /** Lease expiry is judged on this clock. Polling for the lock always uses real time. */
+  clock?: ClockV1;
+  /** How often a waiter looks at the lock file, in ms. Default 25. */
+  pollMs?: number;
+}
+
+export interface FileLock extends LockV1 {
+  readonly scope: 'host';
+  readonly dir: string;
+  /** Releases every lease this instance still holds. */
+  close(): Promise<void>;
+}
+
+/*
+ * Fencing tokens live in `<accountId>.fence` (see fence-file.ts), a counter advanced and made
+ * durable by each new holder while it holds the lock, before the lease is handed out. A holder
+ * that dies before that never returned its token, so tokens stay strictly increasing across
+ * every process on the host and across restarts.
+ */
+
+/**
+ * A lock for the processes of one host, with leases and fencing tokens: `<dir>/<accountId>.lock`
+ * holds `{ pid, hostname, fencingToken, expiresAt, nonce }` and is created exclusively. A
+ * waiter takes over when the holder's pid is dead or its lease expired (see lockfile.ts for
+ * why a takeover never removes a lock someone else just created). Only the holder (same
+ * nonce) can release or extend.
+ *
+ * Waiters poll with unref'd timers, so a waiting lock never keeps an otherwise finished
+ * process alive; a short script that only waits for the lock must keep itself alive.
+ */
+export function createFileLock(options: FileLockOptions): FileLock {
+  const dir = resolve(options.dir);
+  const clock = options.clock ?? createSystemClock();
+  const realClock = createSystemClock();
+  const realNow = () => realClock.now();
+  const pollMs = options.pollMs ?? 25;
+  ensurePrivateDir(dir, 'lock directory');
+  const held = new Set<LeaseV1>();
+  // Last token seen per account: the lock record's informational token without a read. A
+  // wrong guess (another process took the lock since) is corrected under the lock.
+  const lastFence = new Map<string, number>();
+  // A lease on real time is released or extended without a removal ticket while it is
+  // comfortably live (see lockfile.ts); with a custom clock we cannot tell, so always ticketed.
+  const leaseEnd = (r: LockRecord) => (options.clock === undefined ? r.expiresAt : undefined);
+
+  const lockPath = (id: string) => join(dir, `${id}.lock`);
+  const fencePath = (id: string) => join(dir, `${id}.fence`);
+
+  async function acquire(accountId: string, { ttlMs, waitMs, signal }: AcquireOptionsV1): Promise<LeaseV1> {
+    assertAccountId(accountId);
+    if (!(typeof ttlMs === 'number' && ttlMs > 0 && Number.isFinite(ttlMs))) {
+      throw new InvalidInputError({ field: 'ttlMs', message: 'Lock ttlMs must be a positive number of milliseconds.' });
+    }
+    const wait = Math.max(0, waitMs ?? ttlMs);
+    const path = lockPath(accountId);
+    let peeks = 0;
+    const peek = () => {
+      const last = lastFence.get(accountId);
+      // After a wait someone else probably held it: read the counter then.
+      if (last !== undefined && peeks++ === 0) return last + 1;
+      try {
+        return readFence(fencePath(accountId), accountId) + 1;
+      } catch {
+        return 0;
+      }
+    };
+    const record = await acquireLockFile(path, {
+      ttlMs,
+      waitMs: wait,
+      pollMs,
+      now: () => clock.now(),
+      realNow,
+      ref: false,
+      signal,
+      peekFencingToken: async () => peek(),
+    });
+    if (!record) throw new LockTimeoutError({ accountId, waitedMs: wait });
+    const { current, fencingToken } = await handOut(accountId, record);
+    return lease(accountId, path, current, fencingToken);
+  }
+
+  /** Takes the next fencing token under the lock and makes it durable before anyone sees it. */
+  async function handOut(accountId: string, record: LockRecord): Promise<{ current: LockRecord; fencingToken: number }> {
+    const path = lockPath(accountId);
+    let current: LockRecord = record;
+    let fencingToken: number;
+    try {
+      // Durable when it resolves.
+      fencingToken = await advanceFence(fencePath(accountId), accountId);
+      lastFence.set(accountId, fencingToken);
+      if (record.fencingToken !== fencingToken) {
+        // The peeked value went stale while we waited; the record is informational, keep it honest.
+        const updated = { ...record, fencingToken };
+        if (await replaceOwnLock(path, updated, realNow, leaseEnd(record))) current = updated;
+      }
+    } catch (error) {
+      lastFence.delete(accountId);
+      await removeOwnLock(path, record.nonce, realNow, leaseEnd(record)).catch(() => {});
+      if (TokensError.isInstance(error)) throw error;
+      const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+      throw new TokensError({ message: `File lock could not update the fencing counter of account "${accountId}" (${code}).`, code: 'STORE_ERROR', isRetryable: true, cause: error });
+    }
+    return { current, fencingToken };
+  }
+
+  function lease(accountId: string, path: string, first: LockRecord, fencingToken: number): LeaseV1 {
+    let current = first;
+    let released = false;
+    const lease: LeaseV1 = {
+      accountId,
+      fencingToken,
+      get expiresAt() {
+        return current.expiresAt;
+      },
+      async extend(ms) {
+        if (released || current.expiresAt <= clock.now()) return false;
+        const next = { ...current, expiresAt: clock.now() + ms };
+        if (!(await replaceOwnLock(path, next, realNow, leaseEnd(current)))) return false;
+        current = next;
+        return true;
+      },
+      async release() {
+        if (released) return;
+        released = true;
+        held.delete(lease);
+        await removeOwnLock(path, current.nonce, realNow, leaseEnd(current));
+      },
+    };
+    held.add(lease);
+    return lease;
+  }
+
+  return {
+    specificationVersion: 'v1',
+    scope: 'host',
+    dir,
+    acquire,
+    async close() {
+      await Promise.all([...held].map((l) => l.release().catch(() => {})));
+    },
+  };
+}

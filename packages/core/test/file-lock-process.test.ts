@@ -1,0 +1,101 @@
+// Real child processes against the BUILT package: run `pnpm --filter @tokens/core build` first.
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createFileLock } from '../src';
+import { assertBuilt, kill, runFixture, tempDir, type Child } from './fixtures/child';
+
+const cleanups: Array<() => Promise<void>> = [];
+const children: Child[] = [];
+beforeAll(() => assertBuilt());
+afterEach(async () => {
+  await Promise.all(children.splice(0).map(kill));
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+async function setup(): Promise<{ dir: string; log: string }> {
+  const tmp = await tempDir('lock-proc');
+  cleanups.push(tmp.cleanup);
+  const log = join(tmp.path, 'log.txt');
+  await writeFile(log, '');
+  return { dir: join(tmp.path, 'locks'), log };
+}
+
+function spawnWorkers(dir: string, log: string, count: number, iterations: number): Child[] {
+  const started = Array.from({ length: count }, () => runFixture('file-lock-worker.mjs', [dir, 'acct', log, String(iterations), '4']));
+  children.push(...started);
+  return started;
+}
+
+/** Every "enter" is followed by the matching "leave" before anyone else enters; tokens strictly increase. */
+async function checkLog(log: string, expectedPairs: number, minToken = 0): Promise<number[]> {
+  const lines = (await readFile(log, 'utf8')).trim().split('\n');
+  expect(lines).toHaveLength(expectedPairs * 2);
+  const tokens: number[] = [];
+  for (let i = 0; i < lines.length; i += 2) {
+    const [e, ePid, eTok] = lines[i]!.split(' ');
+    const [l, lPid, lTok] = lines[i + 1]!.split(' ');
+    expect([e, l], `line ${i}`).toEqual(['enter', 'leave']);
+    expect(lPid).toBe(ePid);
+    expect(lTok).toBe(eTok);
+    tokens.push(Number(eTok));
+  }
+  for (let i = 1; i < tokens.length; i++) expect(tokens[i]!).toBeGreaterThan(tokens[i - 1]!);
+  expect(tokens[0]!).toBeGreaterThan(minToken);
+  return tokens;
+}
+
+describe('file lock across processes', () => {
+  it('gives mutual exclusion and strictly increasing fencing tokens to contending processes', async () => {
+    const { dir, log } = await setup();
+    const workers = spawnWorkers(dir, log, 4, 8);
+    const exits = await Promise.all(workers.map((w) => w.exited));
+    expect(exits.map((e) => e.code), workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0, 0]);
+    const tokens = await checkLog(log, 32);
+    expect(tokens).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+  });
+
+  it('takes over from a holder killed with SIGKILL by detecting its dead pid', async () => {
+    const { dir } = await setup();
+    const holder = runFixture('file-lock-holder.mjs', [dir, 'acct', '600000']);
+    children.push(holder);
+    const { fencingToken } = JSON.parse(await holder.nextLine()) as { fencingToken: number };
+    await kill(holder);
+    const started = Date.now();
+    // The lease would last 10 minutes: only the dead pid can explain a quick takeover.
+    const lease = await createFileLock({ dir, pollMs: 5 }).acquire('acct', { ttlMs: 5000, waitMs: 3000 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(lease.fencingToken).toBe(fencingToken + 1);
+    await lease.release();
+  });
+
+  it('recovers when the dead holder also left a takeover ticket behind', async () => {
+    const { dir } = await setup();
+    const holder = runFixture('file-lock-holder.mjs', [dir, 'acct', '600000']);
+    children.push(holder);
+    const { fencingToken } = JSON.parse(await holder.nextLine()) as { fencingToken: number };
+    await kill(holder);
+    // As if it died during its own release, holding the removal ticket of its lock.
+    const { nonce } = JSON.parse(await readFile(join(dir, 'acct.lock'), 'utf8')) as { nonce: string };
+    const ticket = join(dir, `acct.lock.takeover-n-${nonce}`);
+    await writeFile(ticket, JSON.stringify({ pid: holder.proc.pid, hostname: hostname(), createdAt: Date.now(), nonce: 'dead' }));
+    const lease = await createFileLock({ dir, pollMs: 5 }).acquire('acct', { ttlMs: 5000, waitMs: 3000 });
+    expect(lease.fencingToken).toBe(fencingToken + 1);
+    await lease.release();
+    expect((await readdir(dir)).sort()).toEqual(['acct.fence']);
+  });
+
+  it('several waiters taking over from a killed holder still never overlap', async () => {
+    const { dir, log } = await setup();
+    const holder = runFixture('file-lock-holder.mjs', [dir, 'acct', '600000']);
+    children.push(holder);
+    const { fencingToken } = JSON.parse(await holder.nextLine()) as { fencingToken: number };
+    const workers = spawnWorkers(dir, log, 3, 4);
+    await Promise.all(workers.map((w) => w.nextLine())); // "ready": about to wait for the lock
+    await kill(holder);
+    const exits = await Promise.all(workers.map((w) => w.exited));
+    expect(exits.map((e) => e.code), workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0]);
+    await checkLog(log, 12, fencingToken);
+  });
+});

@@ -1,0 +1,154 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFileLock, InvalidInputError, LockTimeoutError, type LeaseV1 } from '../src';
+import { createFakeClock } from '../src/testing';
+import { tempDir } from './fixtures/child';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+async function lockDir(): Promise<string> {
+  const tmp = await tempDir('lock');
+  cleanups.push(tmp.cleanup);
+  return join(tmp.path, 'locks');
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const lockFile = async (dir: string, id: string) => JSON.parse(await readFile(join(dir, `${id}.lock`), 'utf8'));
+
+describe('file lock in one process', () => {
+  it('writes { pid, hostname, fencingToken, expiresAt, nonce } and removes it on release', async () => {
+    const dir = await lockDir();
+    const clock = createFakeClock();
+    const lock = createFileLock({ dir, clock });
+    expect(lock.scope).toBe('host');
+    const lease = await lock.acquire('acct', { ttlMs: 30_000 });
+    expect(lease.fencingToken).toBe(1);
+    expect(lease.expiresAt).toBe(clock.now() + 30_000);
+    const content = await lockFile(dir, 'acct');
+    expect(content).toMatchObject({ pid: process.pid, fencingToken: 1, expiresAt: lease.expiresAt });
+    expect(typeof content.hostname).toBe('string');
+    expect(content.nonce).toMatch(/^[0-9a-f]{24}$/);
+    if (process.platform !== 'win32') {
+      expect((await stat(dir)).mode & 0o777).toBe(0o700);
+      expect((await stat(join(dir, 'acct.lock'))).mode & 0o777).toBe(0o600);
+    }
+    await lease.release();
+    await lease.release(); // idempotent
+    expect(await readdir(dir)).toEqual(['acct.fence']);
+  });
+
+  it('hands out strictly increasing fencing tokens, also across instances', async () => {
+    const dir = await lockDir();
+    const tokens: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const lock = createFileLock({ dir });
+      for (let j = 0; j < 3; j++) {
+        const lease = await lock.acquire('acct', { ttlMs: 5000 });
+        tokens.push(lease.fencingToken);
+        await lease.release();
+      }
+    }
+    expect(tokens).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await createFileLock({ dir }).acquire('other', { ttlMs: 5000 })).fencingToken).toBe(1);
+  });
+
+  it('a waiter gets the lock when the holder releases', async () => {
+    const dir = await lockDir();
+    const a = createFileLock({ dir, pollMs: 5 });
+    const b = createFileLock({ dir, pollMs: 5 });
+    const first = await a.acquire('acct', { ttlMs: 10_000 });
+    const order: string[] = [];
+    const waiting = b.acquire('acct', { ttlMs: 10_000, waitMs: 5000 }).then((l) => {
+      order.push('b');
+      return l;
+    });
+    await new Promise((r) => setImmediate(r));
+    order.push('a-release');
+    await first.release();
+    const second = await waiting;
+    expect(order).toEqual(['a-release', 'b']);
+    expect(second.fencingToken).toBe(first.fencingToken + 1);
+    await second.release();
+  });
+
+  it('times out with LockTimeoutError while a live holder keeps it', async () => {
+    const dir = await lockDir();
+    const holder = await createFileLock({ dir }).acquire('acct', { ttlMs: 60_000 });
+    const started = Date.now();
+    const error = await rejection(createFileLock({ dir, pollMs: 10 }).acquire('acct', { ttlMs: 1000, waitMs: 120 }));
+    expect(LockTimeoutError.isInstance(error)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+    expect((await lockFile(dir, 'acct')).fencingToken).toBe(holder.fencingToken);
+    const aborted = new AbortController();
+    const pending = rejection(createFileLock({ dir, pollMs: 10 }).acquire('acct', { ttlMs: 1000, waitMs: 10_000, signal: aborted.signal }));
+    aborted.abort(new Error('stop'));
+    expect((await pending).message).toBe('stop');
+    await holder.release();
+  });
+
+  it('takes over an expired lease; the old holder can no longer release or extend', async () => {
+    const dir = await lockDir();
+    const clock = createFakeClock();
+    const a = createFileLock({ dir, clock });
+    const b = createFileLock({ dir, clock });
+    const old = await a.acquire('acct', { ttlMs: 1000 });
+    expect(await old.extend(2000)).toBe(true);
+    expect(old.expiresAt).toBe(clock.now() + 2000);
+    expect((await lockFile(dir, 'acct')).expiresAt).toBe(old.expiresAt);
+    await clock.advance(2001);
+    const fresh = await b.acquire('acct', { ttlMs: 1000, waitMs: 0 });
+    expect(fresh.fencingToken).toBeGreaterThan(old.fencingToken);
+    await old.release(); // not the owner any more: a no-op
+    expect(await old.extend(1000)).toBe(false);
+    const content = await lockFile(dir, 'acct');
+    expect(content.fencingToken).toBe(fresh.fencingToken);
+    expect(LockTimeoutError.isInstance(await rejection(a.acquire('acct', { ttlMs: 1000, waitMs: 50 })))).toBe(true);
+    await fresh.release();
+    const third = await a.acquire('acct', { ttlMs: 1000, waitMs: 0 });
+    expect(third.fencingToken).toBe(fresh.fencingToken + 1);
+    await a.close();
+    expect(await readdir(dir)).toEqual(['acct.fence']);
+  });
+
+  it('rejects invalid account ids', async () => {
+    const lock = createFileLock({ dir: await lockDir() });
+    for (const id of ['../x', '', 'a'.repeat(129)]) {
+      expect(InvalidInputError.isInstance(await rejection(lock.acquire(id, { ttlMs: 1000 })))).toBe(true);
+    }
+  });
+
+  it('serialises many concurrent acquirers in one process', async () => {
+    const dir = await lockDir();
+    const locks = Array.from({ length: 4 }, () => createFileLock({ dir, pollMs: 2 }));
+    let inside = 0;
+    let maxInside = 0;
+    const tokens: number[] = [];
+    await Promise.all(
+      locks.map(async (lock) => {
+        for (let i = 0; i < 5; i++) {
+          const lease: LeaseV1 = await lock.acquire('acct', { ttlMs: 10_000, waitMs: 10_000 });
+          inside++;
+          maxInside = Math.max(maxInside, inside);
+          tokens.push(lease.fencingToken);
+          await new Promise((r) => setTimeout(r, 1));
+          inside--;
+          await lease.release();
+        }
+      }),
+    );
+    expect(maxInside).toBe(1);
+    expect(tokens).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+});
