@@ -32,13 +32,17 @@ export function createMemoryLock(options: { clock?: ClockV1 } = {}): LockV1 {
 
   const wake = (id: string) => {
     const queue = queues.get(id);
-    if (queue?.length && isFree(id)) queue.shift()!.grant();
+    if (!queue?.length) return;
+    if (isFree(id)) return queue.shift()!.grant();
+    // Timers may fire a millisecond before the wall clock reaches the expiry: try again then.
+    const h = holders.get(id);
+    if (h) armExpiry(id, h.expiresAt);
   };
 
   const armExpiry = (id: string, at: number) => {
     const old = expiryTimers.get(id);
     if (old) clock.clearTimeout(old);
-    expiryTimers.set(id, clock.setTimeout(() => wake(id), Math.max(0, at - clock.now())));
+    expiryTimers.set(id, clock.setTimeout(() => wake(id), Math.max(1, at - clock.now())));
   };
 
   const take = (accountId: string, ttlMs: number): LeaseV1 => {
