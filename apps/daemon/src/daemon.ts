@@ -126,6 +126,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       ...(cfg.engine?.refreshTimeout !== undefined ? { refreshTimeoutMs: cfg.engine.refreshTimeout } : {}),
       ...(cfg.engine?.lockTtl !== undefined ? { lockTtlMs: cfg.engine.lockTtl } : {}),
       ...(cfg.engine?.expirySkew !== undefined ? { expirySkewMs: cfg.engine.expirySkew } : {}),
+      ...(cfg.engine?.maxConcurrentRefreshes !== undefined ? { maxConcurrentRefreshes: cfg.engine.maxConcurrentRefreshes } : {}),
       loginLink: (id) => login.linkFor(id),
     });
     m.on('change', (e) => {

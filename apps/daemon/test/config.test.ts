@@ -51,6 +51,7 @@ describe('config', () => {
         {
           http: { listen: '0.0.0.0:7420' },
           alerts: [{ type: 'telegram', chatId: 1 }],
+          engine: { maxConcurrentRefreshes: 0 },
           accounts: {
             'bad/id': { broker: 'fyers' },
             k: { broker: 'fyres', sinks: [{ type: 'env', path: '.env', key: '1BAD' }], escalation: ['soon'] },
@@ -67,6 +68,7 @@ describe('config', () => {
         expect.stringMatching(/^accounts\.k\.broker: broker must be one of: fyers, kite, dhan, schwab, kotak/),
         expect.stringMatching(/^accounts\.k\.sinks\[0\]\.key: must be a valid environment variable name/),
         expect.stringMatching(/^accounts\.k\.escalation\[0\]: escalation: "soon" is not a duration/),
+        'engine.maxConcurrentRefreshes: use at least 1 (the default is 16)',
       ]),
     );
   });

@@ -227,6 +227,8 @@ describe('the daemon as a real process', () => {
     expect(metrics).toMatch(/tokens_token_expiry_timestamp_seconds\{account="schwab",broker="schwab"\} \d+/);
     expect(metrics).toMatch(/tokens_refresh_total\{account="schwab",broker="schwab",result="success"\} 1/);
     expect(metrics).toMatch(/tokens_login_required\{account="kite-2",broker="kite"\} 1/);
+    expect(metrics).toMatch(/tokens_refreshes\{status="limit"\} 16/);
+    expect(metrics).toMatch(/tokens_refreshes\{status="queued"\} 0/);
   });
 
   it('SIGTERM stops gracefully with exit code 0, and no canary secret was ever printed or served', async () => {

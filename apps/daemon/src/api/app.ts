@@ -85,6 +85,7 @@ export function createApi(deps: ApiDeps): Hono {
       memory: memoryFigures(),
       store: health.store,
       alerts: deps.manager().alertStatus(),
+      refreshes: deps.manager().refreshQueue(),
       accounts: statuses.map((s) => ({ ...s, ...deps.accountExtras(s.accountId) })),
       // SSE streams share one hub listener; the rest are socket consumers and the daemon's own.
       subscribers: { sse: sseStreamCount(deps.events), listeners: deps.events.subscribers },

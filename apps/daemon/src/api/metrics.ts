@@ -57,6 +57,19 @@ export function createMetrics(getManager: () => TokenManager | undefined) {
       for (const s of statuses()) this.set({ account: s.accountId, broker: s.broker, state: s.state }, 1);
     },
   });
+  new Gauge({
+    name: 'tokens_refreshes',
+    help: 'Broker calls in flight, queued behind engine.maxConcurrentRefreshes, and that limit.',
+    labelNames: ['status'],
+    registers: [registry],
+    collect() {
+      const q = getManager()?.refreshQueue();
+      if (!q) return;
+      this.set({ status: 'active' }, q.active);
+      this.set({ status: 'queued' }, q.queued);
+      this.set({ status: 'limit' }, q.limit);
+    },
+  });
   const refreshTotal = new Counter({ name: 'tokens_refresh_total', help: 'Refresh attempts by result.', labelNames: [...labels, 'result'], registers: [registry] });
   const refreshDuration = new Histogram({
     name: 'tokens_refresh_duration_seconds',

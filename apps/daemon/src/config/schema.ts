@@ -133,6 +133,8 @@ export const configSchema = z.object({
       lockTtl: duration('engine.lockTtl').optional(),
       /** A token counts as expired this long before its expiresAt. Default 10s. */
       expirySkew: duration('engine.expirySkew').optional(),
+      /** Broker calls in flight at once, all accounts together; the rest queue. Default 16. */
+      maxConcurrentRefreshes: z.number().int('use a whole number, e.g. 16').min(1, 'use at least 1 (the default is 16)').optional(),
     })
     .optional(),
   alerts: z.array(alertChannelSchema).default([]),

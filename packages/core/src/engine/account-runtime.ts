@@ -9,7 +9,7 @@ import { alertIfExpired, escalate } from './account-alerts';
 import { humanDeadline } from './escalation';
 import { validateAccount } from './validate-flow';
 import { accountStatus } from './account-status';
-import { runRefreshFlow, retryPersistFlow } from './refresh-flow';
+import { runRefreshFlow, retryPersistFlow, type RefreshOptions } from './refresh-flow';
 import { compileSchedule, routineRefreshAt, type CompiledSchedule } from './schedule';
 import type { AccountConfig, AccountState, AccountStatus, ErrorSummary, RefreshSource } from './types';
 
@@ -33,6 +33,8 @@ export class AccountRuntime {
   pending?: PendingPersist;
   needsHuman = false;
   inflight?: Promise<StoredTokenV1 | undefined>;
+  /** Set while the inflight refresh waits for a refresh slot (see refresh-slots.ts). */
+  promoteRefresh?: () => void;
   attempt = 0;
   nextRetryAt?: number;
   nextRefreshAt?: number;
@@ -119,8 +121,12 @@ export class AccountRuntime {
   }
 
   /** Single flight: every concurrent caller shares one broker call. Failures are not cached. */
-  refresh(source: RefreshSource, options: { force?: boolean } = {}): Promise<StoredTokenV1 | undefined> {
-    if (this.inflight) return this.inflight;
+  refresh(source: RefreshSource, options: RefreshOptions = {}): Promise<StoredTokenV1 | undefined> {
+    if (this.inflight) {
+      // Someone now waits on a refresh that may be queued as background work.
+      if (options.urgent) this.promoteRefresh?.();
+      return this.inflight;
+    }
     // Callers await the promise returned by finally(): by the time they resume, the flight is
     // over and status() no longer says "refreshing".
     const flight: Promise<StoredTokenV1 | undefined> = runRefreshFlow(this, source, options).finally(() => {
@@ -151,6 +157,7 @@ export class AccountRuntime {
       // A token the store refused to take is still better than none (documented exception).
       if (this.pending && this.pending.tokenSet.expiresAt - this.ctx.expirySkewMs > now) return this.pending.tokenSet.accessToken.reveal();
       if (this.inflight) {
+        this.promoteRefresh?.(); // a caller waits on it now
         await this.inflight.catch(() => undefined);
         continue;
       }
@@ -164,7 +171,7 @@ export class AccountRuntime {
           message: `No valid token for account "${this.id}": the last refresh failed (${this.lastError?.code ?? 'unknown'}); next attempt ${this.when(this.nextRetryAt)}.`,
         });
       }
-      await this.refresh('on-demand');
+      await this.refresh('on-demand', { urgent: true });
     }
     if (this.tokenUsable()) return this.accessToken!;
     throw new TokenUnavailableError({ accountId: this.id, state: this.state, isRetryable: true, message: `No valid token for account "${this.id}" yet.` });

@@ -5,6 +5,7 @@ import type { TokenStoreV1 } from '../contracts/token-store';
 import type { MarketCalendar } from '../calendar';
 import type { AlertDispatcher } from './alert-dispatcher';
 import type { createEmitter } from './emitter';
+import type { RefreshSlots } from './refresh-slots';
 import type { BackoffConfig, EscalationLevel, RefreshAheadConfig, TokenManagerEvents } from './types';
 
 /** What every account runtime shares inside one manager. Nothing here is global. */
@@ -24,6 +25,7 @@ export interface EngineContext {
   expirySkewMs: number;
   refreshTimeoutMs: number;
   lockTtlMs: number;
+  slots: RefreshSlots;
   notifyOnRefresh: boolean;
 }
 

@@ -129,13 +129,30 @@ async function withLeaseKeptAlive<T>(a: AccountRuntime, lease: LeaseV1, fn: () =
 }
 
 /** lock → re-read → adopt a newer token → else refresh → write → unlock. */
-export async function runRefreshFlow(a: AccountRuntime, source: RefreshSource, options: { force?: boolean }): Promise<StoredTokenV1 | undefined> {
+export interface RefreshOptions {
+  /** Refresh even if the stored token is still good (a manual refresh). */
+  force?: boolean;
+  /** A caller waits on this refresh: it goes ahead of scheduled ones in the refresh-slot queue. */
+  urgent?: boolean;
+}
+
+export async function runRefreshFlow(a: AccountRuntime, source: RefreshSource, options: RefreshOptions): Promise<StoredTokenV1 | undefined> {
   const { ctx } = a;
-  const started = ctx.clock.now();
+  let started = ctx.clock.now();
   const decidedVersion = a.record?.version ?? 0;
   const badVersion = a.invalidatedVersion;
   let lease: LeaseV1 | undefined;
+  let freeSlot: (() => void) | undefined;
   try {
+    // Taken before the lock: a queued refresh must not hold a lease other processes wait on.
+    const ticket = ctx.slots.request(options.urgent === true, a.abort.signal);
+    a.promoteRefresh = ticket.promote;
+    try {
+      freeSlot = await ticket.ready;
+    } finally {
+      a.promoteRefresh = undefined;
+    }
+    started = ctx.clock.now(); // durations measure the refresh, not the queue
     lease = await ctx.lock.acquire(a.id, { ttlMs: ctx.lockTtlMs, waitMs: ctx.lockTtlMs + ctx.refreshTimeoutMs, signal: a.abort.signal });
     const stored = await ctx.store.get(a.id);
     if (stored && stored.version !== decidedVersion && usable(a, stored, badVersion)) {
@@ -180,8 +197,10 @@ export async function runRefreshFlow(a: AccountRuntime, source: RefreshSource, o
     throw error;
   } finally {
     if (lease) await lease.release().catch((e) => ctx.logger.warn({ accountId: a.id, code: toTokensError(e).code }, 'lock release failed'));
+    freeSlot?.();
   }
 }
+
 
 /** Retries writing a token the store refused earlier. */
 export async function retryPersistFlow(a: AccountRuntime): Promise<void> {

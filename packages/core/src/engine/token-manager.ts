@@ -9,6 +9,7 @@ import { AccountRuntime, summarize } from './account-runtime';
 import { createAlertDispatcher, type SinkStatus } from './alert-dispatcher';
 import { noopLogger, type EngineContext } from './context';
 import { createEmitter } from './emitter';
+import { createRefreshSlots } from './refresh-slots';
 import { DEFAULT_ESCALATION } from './escalation';
 import { completeLogin, importTokenSet } from './login-flow';
 import type { AlertInput } from './alert-dispatcher';
@@ -18,6 +19,12 @@ import type { AccountConfig, AccountStatus, TokenManagerEvents, TokenManagerOpti
 export interface WithTokenOptions {
   /** Decides whether `fn` failed because the broker rejected the token. Default: {@link isAuthError}. */
   isAuthError?: (error: unknown) => boolean;
+}
+
+function refreshSlotLimit(value: number | undefined): number {
+  if (value === undefined) return 16;
+  if (Number.isInteger(value) && value >= 1) return value;
+  throw new InvalidConfigError({ issues: [{ path: 'maxConcurrentRefreshes', message: `must be a whole number of at least 1 (got ${String(value)}); leave it out for the default of 16.` }] });
 }
 
 /** 401/403 from a broker, in the shapes common HTTP clients and SDKs use. */
@@ -57,6 +64,8 @@ export interface TokenManager {
   status(accountId: string): AccountStatus;
   statusAll(): AccountStatus[];
   alertStatus(): SinkStatus[];
+  /** Broker calls in flight and queued behind `maxConcurrentRefreshes`. */
+  refreshQueue(): { active: number; queued: number; limit: number };
   on<K extends keyof TokenManagerEvents>(event: K, listener: (event: TokenManagerEvents[K]) => void): () => void;
   /**
    * Clears every timer and subscription. With `drainMs`, refreshes and logins already in flight
@@ -95,6 +104,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     expirySkewMs: options.expirySkewMs ?? 10_000,
     refreshTimeoutMs,
     lockTtlMs: options.lockTtlMs ?? refreshTimeoutMs + 30_000,
+    slots: createRefreshSlots(refreshSlotLimit(options.maxConcurrentRefreshes)),
     notifyOnRefresh: options.notifyOnRefresh ?? false,
   };
   const accounts = new Map<string, AccountRuntime>();
@@ -211,7 +221,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     async refresh(accountId, opts) {
       const a = account(accountId);
       if (opts?.force || !a.tokenUsable() || a.dueRefresh(clock.now()) !== undefined) {
-        await a.refresh(opts?.force ? 'manual' : 'on-demand', { force: opts?.force });
+        await a.refresh(opts?.force ? 'manual' : 'on-demand', { force: opts?.force, urgent: true });
       }
       return a.status();
     },
@@ -249,6 +259,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     status: (accountId) => account(accountId).status(),
     statusAll: () => [...accounts.values()].map((a) => a.status()),
     alertStatus: () => dispatcher.status(),
+    refreshQueue: () => ({ active: ctx.slots.active, queued: ctx.slots.queued, limit: ctx.slots.limit }),
     on: (event, listener) => emitter.on(event, listener),
     async stop(opts) {
       if (stopped) return;

@@ -84,6 +84,11 @@ export interface TokenManagerOptions {
   refreshTimeoutMs?: number;
   /** Lock lease length. Default refreshTimeoutMs + 30 s. */
   lockTtlMs?: number;
+  /**
+   * Broker calls in flight at once across all accounts; the rest queue, with refreshes a caller
+   * waits for ahead of scheduled ones. Default 16.
+   */
+  maxConcurrentRefreshes?: number;
   /** Alerts with the same key are not repeated within this window. Default 6 h. */
   alertDedupMs?: number;
 }
