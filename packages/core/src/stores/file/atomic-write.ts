@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fsyncFile, renameFile, syncDir } from './durable';
+import { fsyncFile, renameFile, syncDir, writeNewFile } from './durable';
 
 /** Identity of a written file, so a watcher can recognise its own writes. */
 export interface FileStamp {
@@ -37,13 +37,11 @@ export function tempPathFor(target: string): string {
  * target, fsync the directory (group-committed with concurrent writers, see durable.ts).
  */
 export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o600): Promise<FileStamp> {
-  // Synchronous syscalls, a few µs each; only the fsyncs may go to the thread pool.
+  // Whatever may wait for the disk's journal (create, fsync, rename) runs on the thread pool.
   const tmp = tempPathFor(target);
-  const fd = openSync(tmp, 'wx', mode);
+  const fd = await writeNewFile(tmp, data, mode);
   let stamp: FileStamp;
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
     await fsyncFile(fd);
     const st = fstatSync(fd);
     stamp = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };

@@ -1,9 +1,9 @@
-// Synchronous syscalls on purpose: each is a few microseconds, while a thread-pool round trip
-// per call made a guarded write several times slower. The critical sections are tiny.
+// Reads are synchronous (a few microseconds, no journal). The hot path's creates, links and
+// unlinks run on the thread pool: under fsync load each can wait for the journal (durable.ts).
 import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tempPathFor, uniqueId } from './atomic-write';
-import { readAll } from './durable';
+import { linkFile, readAll, unlinkFile, writeNewFile } from './durable';
 
 /*
  * Host-wide lock files, shared by the file store's per-account write mutex and the file lock.
@@ -137,9 +137,9 @@ function readLockSync(path: string): LockState {
  */
 async function createExclusive(path: string, text: string): Promise<boolean> {
   const tmp = tempPathFor(path);
-  writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+  closeSync(await writeNewFile(tmp, text));
   try {
-    linkSync(tmp, path);
+    await linkFile(tmp, path);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -154,11 +154,7 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
       throw e;
     }
   } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // already gone
-    }
+    await unlinkFile(tmp).catch(() => undefined); // already gone
   }
 }
 
@@ -296,7 +292,7 @@ async function onOwnLock(path: string, nonce: string, realNow: () => number, fn:
  * nonce is enough. Synchronous from the check to `fn`, so the margin only has to cover clock
  * differences between processes (and a stall of this process in those few syscalls).
  */
-async function onOwnLockFast(path: string, nonce: string, realNow: () => number, realLeaseEnd: number | undefined, fn: () => boolean): Promise<boolean> {
+async function onOwnLockFast(path: string, nonce: string, realNow: () => number, realLeaseEnd: number | undefined, fn: () => boolean | Promise<boolean>): Promise<boolean> {
   if (realLeaseEnd !== undefined && realNow() < realLeaseEnd - FAST_RELEASE_MARGIN_MS) {
     const state = readLockSync(path);
     return state.kind === 'held' && state.record.nonce === nonce && fn();
@@ -306,10 +302,8 @@ async function onOwnLockFast(path: string, nonce: string, realNow: () => number,
 
 /** Removes the lock only if it is still ours (same nonce). */
 export function removeOwnLock(path: string, nonce: string, realNow: () => number, realLeaseEnd?: number): Promise<boolean> {
-  return onOwnLockFast(path, nonce, realNow, realLeaseEnd, () => {
-    unlinkSync(path);
-    return true;
-  });
+  // The unlink is issued at once; the margin above covers a pool queue of well under 2 s.
+  return onOwnLockFast(path, nonce, realNow, realLeaseEnd, () => unlinkFile(path).then(() => true));
 }
 
 /** Rewrites our own lock (new expiry or fencing token), keeping the nonce, atomically. */
