@@ -128,7 +128,6 @@ async function withLeaseKeptAlive<T>(a: AccountRuntime, lease: LeaseV1, fn: () =
   }
 }
 
-/** lock → re-read → adopt a newer token → else refresh → write → unlock. */
 export interface RefreshOptions {
   /** Refresh even if the stored token is still good (a manual refresh). */
   force?: boolean;
@@ -136,6 +135,7 @@ export interface RefreshOptions {
   urgent?: boolean;
 }
 
+/** slot → lock → re-read → adopt a newer token → else refresh → write → unlock. */
 export async function runRefreshFlow(a: AccountRuntime, source: RefreshSource, options: RefreshOptions): Promise<StoredTokenV1 | undefined> {
   const { ctx } = a;
   let started = ctx.clock.now();
@@ -200,7 +200,6 @@ export async function runRefreshFlow(a: AccountRuntime, source: RefreshSource, o
     freeSlot?.();
   }
 }
-
 
 /** Retries writing a token the store refused earlier. */
 export async function retryPersistFlow(a: AccountRuntime): Promise<void> {

@@ -37,7 +37,7 @@ export function tempPathFor(target: string): string {
  * target, fsync the directory (group-committed with concurrent writers, see durable.ts).
  */
 export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o600): Promise<FileStamp> {
-  // Whatever may wait for the disk's journal (create, fsync, rename) runs on the thread pool.
+  // fsync and rename run on the thread pool; the create too while our fsyncs run (durable.ts).
   const tmp = tempPathFor(target);
   const fd = await writeNewFile(tmp, data, mode);
   let stamp: FileStamp;

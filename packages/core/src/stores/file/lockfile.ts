@@ -1,5 +1,5 @@
 // Reads are synchronous (a few microseconds, no journal). The hot path's creates, links and
-// unlinks run on the thread pool: under fsync load each can wait for the journal (durable.ts).
+// unlinks move to the thread pool while our fsyncs run there (metadataCall in durable.ts).
 import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tempPathFor, uniqueId } from './atomic-write';
