@@ -289,8 +289,9 @@ async function onOwnLock(path: string, nonce: string, realNow: () => number, fn:
  * Runs `fn` on our own lock. `realLeaseEnd` (the real-time end of the lease the lock file
  * shows now) allows a fast path: while that lease is comfortably live and we are alive, nobody
  * judges the lock stale, so nobody else takes its removal ticket or touches it; checking the
- * nonce is enough. Synchronous from the check to `fn`, so the margin only has to cover clock
- * differences between processes (and a stall of this process in those few syscalls).
+ * nonce is enough. `fn` starts synchronously after the check (its unlink may then wait in the
+ * pool queue), so the margin only has to cover clock differences between processes, a stall
+ * of this process in those few syscalls, and that queue.
  */
 async function onOwnLockFast(path: string, nonce: string, realNow: () => number, realLeaseEnd: number | undefined, fn: () => boolean | Promise<boolean>): Promise<boolean> {
   if (realLeaseEnd !== undefined && realNow() < realLeaseEnd - FAST_RELEASE_MARGIN_MS) {
