@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, lutimes, readdir, readFile, readlink, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileLock, InvalidInputError, LockTimeoutError, type LeaseV1 } from '../src';
@@ -25,7 +26,11 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection');
 }
 
-const lockFile = async (dir: string, id: string) => JSON.parse(await readFile(join(dir, `${id}.lock`), 'utf8'));
+// A lock is a symlink whose target is its record (Windows: a regular file).
+const lockFile = async (dir: string, id: string) => {
+  const path = join(dir, `${id}.lock`);
+  return JSON.parse(process.platform === 'win32' ? await readFile(path, 'utf8') : await readlink(path));
+};
 
 describe('file lock in one process', () => {
   it('writes { pid, hostname, fencingToken, expiresAt, nonce } and removes it on release', async () => {
@@ -41,8 +46,9 @@ describe('file lock in one process', () => {
     expect(typeof content.hostname).toBe('string');
     expect(content.nonce).toMatch(/^[0-9a-f]{24}$/);
     if (process.platform !== 'win32') {
+      // Only the owner can enter the directory; a symlink has no mode of its own.
       expect((await stat(dir)).mode & 0o777).toBe(0o700);
-      expect((await stat(join(dir, 'acct.lock'))).mode & 0o777).toBe(0o600);
+      expect((await lstat(join(dir, 'acct.lock'))).isSymbolicLink()).toBe(true);
     }
     await lease.release();
     await lease.release(); // idempotent
@@ -120,6 +126,38 @@ describe('file lock in one process', () => {
     expect(third.fencingToken).toBe(fresh.fencingToken + 1);
     await a.close();
     expect(await readdir(dir)).toEqual(['acct.fence']);
+  });
+
+  it('takes over a regular-file lock (an earlier version, or a filesystem without symlinks) once its lease ran out', async () => {
+    const dir = await lockDir();
+    const clock = createFakeClock();
+    const record = { pid: process.pid, hostname: hostname(), nonce: 'fffffffffffffffffffffff1', expiresAt: clock.now() + 1000, createdAt: clock.now(), fencingToken: 7 };
+    const lock = createFileLock({ dir, clock, pollMs: 5 });
+    await writeFile(join(dir, 'acct.lock'), JSON.stringify(record), { mode: 0o600 });
+    expect(LockTimeoutError.isInstance(await rejection(lock.acquire('acct', { ttlMs: 1000, waitMs: 30 })))).toBe(true);
+    await clock.advance(1001);
+    const lease = await lock.acquire('acct', { ttlMs: 1000, waitMs: 0 });
+    expect((await lockFile(dir, 'acct')).nonce).not.toBe(record.nonce);
+    await lease.release();
+    expect(await readdir(dir)).toEqual(['acct.fence']);
+  });
+
+  it.runIf(process.platform !== 'win32')('leaves a foreign, unparseable lock alone for 10 s of its age, then breaks it', async () => {
+    const dir = await lockDir();
+    const lock = createFileLock({ dir, pollMs: 5 });
+    for (const [name, make, age] of [
+      ['a', (p: string) => symlink('not a lock record', p), (p: string, t: number) => lutimes(p, t, t)],
+      ['b', (p: string) => writeFile(p, '{"half": '), (p: string, t: number) => utimes(p, t, t)],
+    ] as const) {
+      const path = join(dir, `${name}.lock`);
+      await make(path);
+      expect(LockTimeoutError.isInstance(await rejection(lock.acquire(name, { ttlMs: 1000, waitMs: 30 }))), name).toBe(true);
+      await age(path, (Date.now() - 11_000) / 1000);
+      const lease = await lock.acquire(name, { ttlMs: 1000, waitMs: 100 });
+      expect((await lockFile(dir, name)).nonce).toMatch(/^[0-9a-f]{24}$/);
+      await lease.release();
+    }
+    expect((await readdir(dir)).sort()).toEqual(['a.fence', 'b.fence']);
   });
 
   it('rejects invalid account ids', async () => {

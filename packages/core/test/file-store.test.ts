@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, lutimes, mkdir, readdir, readFile, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -180,6 +180,27 @@ describe('file store: files on disk', () => {
       await writeFile(join(dir, name), '{}');
     }
     expect(await store.list()).toEqual(['a.acct', 'b-acct']);
+  });
+});
+
+describe('file store: leftovers of killed writers', () => {
+  it.runIf(POSIX)('sweeps temp files and tickets older than a minute on open, symlinks too, and keeps young ones', async () => {
+    const tmp = await tempDir('sweep');
+    cleanups.push(tmp.cleanup);
+    const dir = join(tmp.path, 'tokens');
+    await mkdir(dir, { mode: 0o700 });
+    const old = (Date.now() - 120_000) / 1000;
+    await writeFile(join(dir, 'a.json.1-aa.tmp'), '{');
+    await utimes(join(dir, 'a.json.1-aa.tmp'), old, old);
+    // Lock temp files and tickets are symlinks whose target is a record, not a path.
+    await symlink('{"pid":1}', join(dir, 'a.json.wlock.1-bb.tmp'));
+    await lutimes(join(dir, 'a.json.wlock.1-bb.tmp'), old, old);
+    await symlink('{"pid":1}', join(dir, 'a.json.wlock.takeover-n-1'));
+    await lutimes(join(dir, 'a.json.wlock.takeover-n-1'), old, old);
+    await symlink('{"pid":2}', join(dir, 'b.json.wlock.2-cc.tmp')); // young: may be a live writer's
+    const store = createFileTokenStore({ dir });
+    cleanups.push(() => store.close());
+    expect(await readdir(dir)).toEqual(['b.json.wlock.2-cc.tmp']);
   });
 });
 

@@ -35,8 +35,9 @@ export function tempPathFor(target: string): string {
  * this process is killed at any instruction or the machine loses power after we return:
  * exclusive-create a temp file (0600) in the same directory, write, fsync, rename over the
  * target, fsync the directory (group-committed with concurrent writers, see durable.ts).
+ * `beforeRename` learns the new file's identity before it can appear at `target`.
  */
-export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o600): Promise<FileStamp> {
+export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o600, beforeRename?: (stamp: FileStamp) => void): Promise<FileStamp> {
   // fsync and rename run on the thread pool; the create too while our fsyncs run (durable.ts).
   const tmp = tempPathFor(target);
   const fd = await writeNewFile(tmp, data, mode);
@@ -51,6 +52,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     throw error;
   }
   closeSync(fd);
+  beforeRename?.(stamp);
   try {
     await renameFile(tmp, target);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fsync, link, linkSync, open, openSync, readSync, rename, unlink, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, link, linkSync, open, openSync, readSync, rename, symlink, symlinkSync, unlink, unlinkSync, writeSync } from 'node:fs';
 
 /*
  * fsync scheduling shared by the file store and the file lock.
@@ -94,6 +94,14 @@ export function linkFile(existing: string, path: string): Promise<void> {
   );
 }
 
+/** symlink(2): creates `path` (EEXIST if it exists) holding `target`; see metadataCall. */
+export function symlinkFile(target: string, path: string): Promise<void> {
+  return metadataCall(
+    () => symlinkSync(target, path),
+    (cb) => symlink(target, path, cb),
+  );
+}
+
 /** unlink(2); see metadataCall. */
 export function unlinkFile(path: string): Promise<void> {
   return metadataCall(
@@ -103,6 +111,8 @@ export function unlinkFile(path: string): Promise<void> {
 }
 
 interface DirGroup {
+  /** The directory, open while fsyncs follow each other (a burst of writes); -1 when it would not open. */
+  fd: number;
   /** Callers of the fsync running now; undefined when none runs. */
   running?: Array<() => void>;
   /** Callers that came after it started: served by the next fsync. */
@@ -111,8 +121,23 @@ interface DirGroup {
 
 const groups = new Map<string, DirGroup>();
 
+function openDir(dir: string): number {
+  try {
+    return openSync(dir, 'r');
+  } catch {
+    return -1;
+  }
+}
+
+function closeDir(fd: number): void {
+  try {
+    if (fd >= 0) closeSync(fd);
+  } catch {
+    // nothing left to do with it
+  }
+}
+
 function launch(dir: string, group: DirGroup): void {
-  let fd: number;
   const finish = () => {
     const served = group.running ?? [];
     if (group.next.length > 0) {
@@ -122,23 +147,16 @@ function launch(dir: string, group: DirGroup): void {
     } else {
       group.running = undefined;
       groups.delete(dir);
+      closeDir(group.fd);
     }
     for (const resolve of served) resolve();
   };
-  try {
-    fd = openSync(dir, 'r');
-  } catch {
-    // Best effort: the renames already happened; only their durability across power loss is at stake.
-    return void setImmediate(finish);
-  }
+  // Best effort when it would not open: the renames already happened; only their durability
+  // across power loss is at stake.
+  if (group.fd < 0) return void setImmediate(finish);
   onPoolNow++;
-  fsync(fd, () => {
+  fsync(group.fd, () => {
     onPoolNow--;
-    try {
-      closeSync(fd);
-    } catch {
-      // nothing left to do with it
-    }
     finish();
   });
 }
@@ -152,7 +170,7 @@ export function syncDir(dir: string): Promise<void> {
   let group = groups.get(dir);
   return new Promise((resolve) => {
     if (!group) {
-      group = { running: [resolve], next: [] };
+      group = { fd: openDir(dir), running: [resolve], next: [] };
       groups.set(dir, group);
       launch(dir, group);
     } else {

@@ -197,7 +197,7 @@ export function createFileTokenStore(options: FileTokenStoreOptions): FileTokenS
         return await withMutex(accountId, async () => {
           const current = await load(accountId, true);
           const record = nextRecord(accountId, current, { broker: input.broker, tokenSet }, { expectedVersion, fencingToken }, clock.now());
-          const stamp = await writeFileAtomic(pathOf(accountId), encodeRecord(record, key));
+          const stamp = await writeFileAtomic(pathOf(accountId), encodeRecord(record, key), 0o600, (s) => feed.noteOwnFile(accountId, s));
           feed.notePut(accountId, { version: record.version, updatedAt: record.updatedAt }, stamp);
           return copyOf(record);
         });

@@ -31,6 +31,11 @@ export interface ChangeFeedOptions {
 
 export interface ChangeFeed {
   subscribe(listener: (change: StoreChangeV1) => void): () => void;
+  /**
+   * This process is about to rename the file `stamp` identifies into place: a change event
+   * for it must not read it back (notePut reports it once durable).
+   */
+  noteOwnFile(accountId: string, stamp: FileStamp): void;
   /** This process wrote `accountId`; `stamp` identifies the file it wrote. */
   notePut(accountId: string, meta: RecordMeta, stamp: FileStamp): void;
   noteDelete(accountId: string): void;
@@ -226,6 +231,11 @@ export function createChangeFeed(o: ChangeFeedOptions): ChangeFeed {
         if (!listeners.delete(wrapped)) return;
         if (listeners.size === 0) stop();
       };
+    },
+    noteOwnFile(accountId, stamp) {
+      // Not queued: a check that runs before notePut would otherwise read our own file back.
+      // A queued external change it then skips was already superseded by ours.
+      if (active()) stamps.set(accountId, stamp);
     },
     notePut(accountId, meta, stamp) {
       void enqueue(() => {

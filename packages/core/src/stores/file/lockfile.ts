@@ -1,15 +1,16 @@
 // Reads are synchronous (a few microseconds, no journal). The hot path's creates, links and
 // unlinks move to the thread pool while our fsyncs run there (metadataCall in durable.ts).
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tempPathFor, uniqueId } from './atomic-write';
-import { linkFile, readAll, unlinkFile, writeNewFile } from './durable';
+import { unlinkFile } from './durable';
+import { codeOf, createNode, createNodeSync, readLockNode, unlinkQuietly } from './lock-nodes';
 
 /*
  * Host-wide lock files, shared by the file store's per-account write mutex and the file lock.
  *
- * Acquire: write the record to a unique temp file and hard-link it to the lock path. link()
- * fails with EEXIST like O_EXCL, but the lock appears with its full content, so nobody ever
+ * Acquire: create the lock with the record as its content, exclusively and whole (a symlink
+ * whose target is the record, or a hard-linked temp file: lock-nodes.ts), so nobody ever
  * reads a half-written lock.
  *
  * Stale takeover must not remove a lock that a third process created after we judged the old
@@ -101,66 +102,38 @@ function isLockRecord(v: unknown): v is LockRecord {
   );
 }
 
-/** Reads the lock, and for an unreadable one its inode from the same open file. */
+function parseRecord(text: string): LockRecord | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return isLockRecord(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the lock, and for an unreadable one its inode. */
 export async function readLock(path: string): Promise<LockState> {
   return readLockSync(path);
 }
 
 function readLockSync(path: string): LockState {
-  let fd: number;
+  const node = readLockNode(path);
+  if (!node) return { kind: 'free' };
+  // A held lock is known by its nonce: no stat needed.
+  const record = parseRecord(node.text);
+  if (record) return { kind: 'held', record };
   try {
-    fd = openSync(path, 'r');
+    const { ino, mtimeMs } = node.identity();
+    return { kind: 'unreadable', ino, mtimeMs };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'free' };
+    if (codeOf(error) === 'ENOENT') return { kind: 'free' };
     throw error;
-  }
-  try {
-    const text = readAll(fd).toString('utf8');
-    try {
-      const parsed: unknown = JSON.parse(text);
-      // A held lock is known by its nonce: no fstat needed.
-      if (isLockRecord(parsed)) return { kind: 'held', record: parsed };
-    } catch {
-      // fall through
-    }
-    const st = fstatSync(fd);
-    return { kind: 'unreadable', ino: st.ino, mtimeMs: st.mtimeMs };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Creates `path` with `text` unless it exists (false on EEXIST). Written to a temp file and
- * hard-linked into place, so the file never exists half-written — a process killed at any
- * point leaves either nothing or a complete file (plus perhaps a swept `.tmp`).
- */
-async function createExclusive(path: string, text: string): Promise<boolean> {
-  const tmp = tempPathFor(path);
-  closeSync(await writeNewFile(tmp, text));
-  try {
-    await linkFile(tmp, path);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
-    // Filesystem without hard links: plain O_EXCL create (a reader may briefly see it empty).
-    try {
-      writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    }
-  } finally {
-    await unlinkFile(tmp).catch(() => undefined); // already gone
   }
 }
 
 /** Creates the lock if nobody holds it. Resolves false on EEXIST. */
 export function tryCreateLock(path: string, record: LockRecord): Promise<boolean> {
-  return createExclusive(path, JSON.stringify(record));
+  return createNode(path, JSON.stringify(record));
 }
 
 function identity(state: LockState): string | undefined {
@@ -172,7 +145,7 @@ function identity(state: LockState): string | undefined {
 async function tryTicket(ticket: string, realNow: () => number): Promise<boolean> {
   const body = JSON.stringify({ pid: PID, hostname: HOST, createdAt: realNow(), nonce: newNonce() });
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (await createExclusive(ticket, body)) return true;
+    if (await createNode(ticket, body)) return true;
     const stale = attempt === 0 ? await staleTicketText(ticket, realNow) : undefined;
     if (stale === undefined) return false;
     await breakTicket(ticket, stale);
@@ -183,16 +156,12 @@ async function tryTicket(ticket: string, realNow: () => number): Promise<boolean
 /** The content of a ticket whose holder died (or that is very old), or undefined. */
 async function staleTicketText(ticket: string, realNow: () => number): Promise<string | undefined> {
   try {
-    const fd = openSync(ticket, 'r');
-    try {
-      const st = fstatSync(fd);
-      const text = readFileSync(fd, 'utf8');
-      if (realNow() - st.mtimeMs > TICKET_STALE_MS) return text;
-      const t = JSON.parse(text) as { pid?: unknown; hostname?: unknown };
-      return t.hostname === HOST && typeof t.pid === 'number' && !isPidAlive(t.pid) ? text : undefined;
-    } finally {
-      closeSync(fd);
-    }
+    const node = readLockNode(ticket);
+    if (!node) return undefined;
+    const { text } = node;
+    if (realNow() - node.identity().mtimeMs > TICKET_STALE_MS) return text;
+    const t = JSON.parse(text) as { pid?: unknown; hostname?: unknown };
+    return t.hostname === HOST && typeof t.pid === 'number' && !isPidAlive(t.pid) ? text : undefined;
   } catch {
     return undefined; // vanished (its holder finished), or foreign content: only age breaks it
   }
@@ -209,26 +178,22 @@ async function breakTicket(ticket: string, judged: string): Promise<void> {
   } catch {
     return;
   }
-  let text: string | undefined;
+  let node: ReturnType<typeof readLockNode>;
   try {
-    text = readFileSync(moved, 'utf8');
+    node = readLockNode(moved);
   } catch {
-    text = undefined;
+    node = undefined;
   }
   try {
-    if (text !== judged) linkSync(moved, ticket);
+    // A symlink is put back as a new one with the same text (link(2) follows symlinks on some systems).
+    if (node?.text !== judged) {
+      if (node?.symlink) symlinkSync(node.text, ticket);
+      else linkSync(moved, ticket);
+    }
   } catch {
     // a newer ticket took the name
   }
   unlinkQuietly(moved);
-}
-
-function unlinkQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone
-  }
 }
 
 /**
@@ -311,7 +276,7 @@ export function removeOwnLock(path: string, nonce: string, realNow: () => number
 export function replaceOwnLock(path: string, record: LockRecord, realNow: () => number, realLeaseEnd?: number): Promise<boolean> {
   return onOwnLockFast(path, record.nonce, realNow, realLeaseEnd, () => {
     const tmp = tempPathFor(path);
-    writeFileSync(tmp, JSON.stringify(record), { mode: 0o600, flag: 'wx' });
+    createNodeSync(tmp, JSON.stringify(record));
     try {
       renameSync(tmp, path);
     } catch (error) {

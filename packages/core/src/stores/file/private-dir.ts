@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidConfigError } from '../../errors';
 import { syncDir } from './durable';
@@ -63,7 +63,8 @@ export function sweepTempFiles(dir: string, now: number, maxAgeMs = 60_000): num
     if (!name.endsWith('.tmp') && !name.includes('.takeover-')) continue;
     const p = join(dir, name);
     try {
-      const st = statSync(p);
+      // lstat: lock temp files and tickets are symlinks (lockfile.ts), whose target is no path.
+      const st = lstatSync(p);
       if (now - st.mtimeMs > maxAgeMs) {
         unlinkSync(p);
         removed++;
