@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { createFileLock, createFileTokenStore, loadEncryptionKey, scrubText, TokensError, type LockV1, type TokenStoreV1 } from '@tokens/core';
 import type { DaemonConfig } from './config/schema';
+import { connectRedis } from './redis-client';
 
 export interface StoreHealth {
   ok: boolean;
@@ -68,29 +69,9 @@ export async function createStoreBundle(config: DaemonConfig['store'], baseDir: 
     };
   }
   // Loaded only for Redis users: a single-host daemon never pays for the client.
-  const [{ Redis }, { createRedisLock, createRedisTokenStore }] = await Promise.all([import('ioredis'), import('@tokens/redis')]);
-  const url = new URL(config.url);
+  const { createRedisLock, createRedisTokenStore } = await import('@tokens/redis');
   let closing = false;
-  const where = `${url.hostname}:${url.port || 6379}`;
-  const client = new Redis(config.url, {
-    ...(config.password ? { password: config.password } : {}),
-    ...(config.tls ? { tls: {} } : {}),
-    // Commands issued while Redis restarts or fails over wait for the reconnect (ioredis retries
-    // with a growing delay, ~10 s for 20 tries) instead of failing at once: a refreshed token
-    // whose write would otherwise fail stays in one process's memory only, and a rotated
-    // refresh token must reach the store before another daemon's lease could start a refresh.
-    maxRetriesPerRequest: options.failFast ? 1 : 20,
-    // A command that gets no answer at all (a host that vanished without closing the
-    // connection) fails after this long instead of holding a refresh forever.
-    commandTimeout: 15_000,
-    // ioredis' own backoff, except that a closing bundle never reconnects.
-    retryStrategy: (times: number) => (closing ? null : Math.min(times * 50, 2_000)),
-    // disconnect() keeps a timer this long for a socket that is already gone: keep exits quick.
-    disconnectTimeout: 200,
-    lazyConnect: false,
-  });
-  // Our own subscriber connection (the change feed's), so health can see both connections.
-  const subscriber = client.duplicate();
+  const { client, subscriber, where } = await connectRedis(config, { failFast: options.failFast === true, closing: () => closing });
 
   // One log line per outage and per recovery, not one per reconnect attempt.
   let lastError: string | undefined;

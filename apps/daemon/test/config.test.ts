@@ -73,6 +73,26 @@ describe('config', () => {
     );
   });
 
+  it('takes one Redis topology (url, sentinels + name, or cluster) and says which field to fix', () => {
+    const redis = (store: object) => issuesOf(() => parseConfig({ store: { type: 'redis', ...store } }, { baseDir: dir }));
+    expect(redis({})).toEqual([
+      'store.url: is required: set url (one server, e.g. redis://127.0.0.1:6379), or sentinels + name (Sentinel), or cluster (a list of { host, port } nodes)',
+    ]);
+    expect(redis({ url: 'redis://127.0.0.1:6379', cluster: [{ host: '127.0.0.1', port: 7000 }] })).toEqual(['store.cluster: set only one of url, sentinels and cluster (found url and cluster)']);
+    expect(redis({ sentinels: [{ host: '127.0.0.1', port: 26379 }] })).toEqual(['store.name: is required with sentinels: the master name the sentinels monitor, e.g. mymaster']);
+    expect(redis({ url: 'redis://127.0.0.1:6379', name: 'mymaster' })).toEqual(['store.name: only applies with sentinels: add sentinels, or remove it']);
+    expect(redis({ cluster: [{ host: '127.0.0.1', port: 70000 }] })[0]).toMatch(/^store\.cluster\[0\]\.port: /);
+    expect(redis({ url: 'rediss://r.example:6380', tls: { cert: 'PEM' } })).toEqual([
+      'store.tls.key: a client certificate needs both tls.cert and tls.key (e.g. ${file:/etc/tokens/redis-client.crt})',
+    ]);
+    writeFileSync(join(dir, 'redis-client.key'), 'KEY PEM\n', { mode: 0o600 });
+    const loaded = parseConfig(
+      { store: { type: 'redis', sentinels: [{ host: '10.0.0.5', port: 26379 }], name: 'mymaster', password: '${env:REDIS_PW}', tls: { ca: 'CA PEM', cert: 'CERT PEM', key: '${file:redis-client.key}' } } },
+      { baseDir: dir, environment: { REDIS_PW: 'pw-canary' } },
+    );
+    expect(loaded.config.store).toMatchObject({ type: 'redis', name: 'mymaster', password: 'pw-canary', keyPrefix: 'tokens', tls: { key: 'KEY PEM' } });
+  });
+
   it('refuses a non-loopback listener without an API token, and bad account ids', () => {
     expect(issuesOf(() => parseConfig({ http: { listen: '0.0.0.0:7420' } }, { baseDir: dir }))).toEqual([
       'http.apiToken: listening on 0.0.0.0:7420 (not loopback) needs an API token. Set http.apiToken: ${env:TOKENS_API_TOKEN}, or listen on 127.0.0.1.',

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createRedisTokenStore, type RedisTokenStore } from '@tokens/redis';
 import { startFakeSchwab } from '@tokens/schwab/fake';
 import { createStoreBundle, type StoreBundle } from '../src/store';
+import { eventually } from './helpers/daemon-process';
 import { startHaDaemon } from './helpers/ha-daemons';
 import { startHaRedis, type HaRedis } from './helpers/ha-redis';
 
@@ -54,14 +55,6 @@ const timed = async <T>(p: Promise<T>) => {
   const t0 = performance.now();
   const value = await p;
   return { value, ms: performance.now() - t0 };
-};
-const eventually = async (fn: () => Promise<boolean>, ms: number, what: string) => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what} not within ${ms} ms`);
 };
 
 it('health and list() answer within about a second while Redis is down, and recover by themselves', async () => {

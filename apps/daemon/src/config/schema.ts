@@ -97,18 +97,63 @@ const listen = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7420')
   .default('127.0.0.1:7420');
 
+const redisNode = z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+
+/** PEM text, usually `${file:/path/to/file.pem}`. */
+const redisTls = z.union([
+  z.boolean(),
+  z.object({
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    servername: z.string().min(1).optional(),
+    rejectUnauthorized: z.boolean().optional(),
+  }),
+]);
+
+/** One Redis server (`url`), a Sentinel-watched master (`sentinels` + `name`), or a Cluster (`cluster`). */
+const redisStoreSchema = z
+  .object({
+    type: z.literal('redis'),
+    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional(),
+    sentinels: z.array(redisNode).min(1).optional(),
+    name: z.string().min(1).optional(),
+    sentinelPassword: z.string().optional(),
+    cluster: z.array(redisNode).min(1).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    tls: redisTls.optional(),
+    keyPrefix: z.string().min(1).default('tokens'),
+    encryptionKey: z.string().optional(),
+  })
+  .superRefine((v, ctx) => {
+    const given = (['url', 'sentinels', 'cluster'] as const).filter((k) => v[k] !== undefined);
+    if (given.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: given.length === 0 ? ['url'] : [given[1]!],
+        message:
+          given.length === 0
+            ? 'is required: set url (one server, e.g. redis://127.0.0.1:6379), or sentinels + name (Sentinel), or cluster (a list of { host, port } nodes)'
+            : `set only one of url, sentinels and cluster (found ${given.join(' and ')})`,
+      });
+    }
+    if (v.sentinels && !v.name) ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required with sentinels: the master name the sentinels monitor, e.g. mymaster' });
+    if (!v.sentinels && (v.name !== undefined || v.sentinelPassword !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [v.name !== undefined ? 'name' : 'sentinelPassword'], message: 'only applies with sentinels: add sentinels, or remove it' });
+    }
+    if (typeof v.tls === 'object' && (v.tls.cert === undefined) !== (v.tls.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tls', v.tls.cert === undefined ? 'cert' : 'key'], message: 'a client certificate needs both tls.cert and tls.key (e.g. ${file:/etc/tokens/redis-client.crt})' });
+    }
+  });
+
+export type RedisStoreConfig = z.infer<typeof redisStoreSchema>;
+
 export const configSchema = z.object({
   store: z
     .discriminatedUnion('type', [
       z.object({ type: z.literal('file'), dir: z.string().min(1).default('./.tokens'), encryptionKey: z.string().optional() }),
-      z.object({
-        type: z.literal('redis'),
-        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
-        keyPrefix: z.string().min(1).default('tokens'),
-        password: z.string().optional(),
-        tls: z.boolean().optional(),
-        encryptionKey: z.string().optional(),
-      }),
+      redisStoreSchema,
     ])
     .default({ type: 'file', dir: './.tokens' }),
   http: z

@@ -1,6 +1,6 @@
 // Real redis-server processes for the tests, each on its own free port and temp directory.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,10 @@ export interface RedisServerOptions {
   appendonly?: boolean;
   /** Start as a Cluster node (`--cluster-enabled yes`); see startRedisCluster. */
   cluster?: boolean;
+  /** TLS only (no plain port), with these PEM files; clients must present a certificate signed by `ca`. */
+  tls?: { cert: string; key: string; ca: string };
+  /** Start as a Sentinel monitoring the master on 127.0.0.1:`port` under `name` (quorum 1). */
+  sentinelOf?: { port: number; name: string };
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
@@ -69,6 +73,18 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'];
     args.push(...(options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
     if (options.cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000');
+    if (options.tls) {
+      const { cert, key, ca } = options.tls;
+      args.splice(0, 2, '--port', '0', '--tls-port', String(port));
+      args.push('--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', ca, '--tls-auth-clients', 'yes');
+    }
+    if (options.sentinelOf) {
+      // A sentinel rewrites its config file, so it gets its own.
+      const { name, port: master } = options.sentinelOf;
+      const conf = join(dir, 'sentinel.conf');
+      writeFileSync(conf, `port ${port}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor ${name} 127.0.0.1 ${master} 1\nsentinel down-after-milliseconds ${name} 2000\n`);
+      args.splice(0, args.length, conf, '--sentinel');
+    }
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc = child;
     child.stdout!.on('data', (d) => (log = (log + d).slice(-4000)));
@@ -95,7 +111,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   await start();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${options.tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     dir,
     start,
     stop,
@@ -133,4 +149,31 @@ export async function startRedisCluster(count = 3): Promise<RedisCluster> {
     throw error;
   }
   return { nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })), destroy };
+}
+
+export interface TestCertificates {
+  dir: string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/** A throwaway CA with a server certificate for 127.0.0.1 and a client certificate (openssl). */
+export function makeTestCertificates(): TestCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'tokens-tls-'));
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.error || r.status !== 0) throw new Error(`openssl ${args[0]} failed (is openssl installed?): ${r.error?.message ?? r.stderr}`);
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=tokens test CA']);
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  for (const who of ['server', 'client']) {
+    run(['req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=tokens test ${who}`]);
+    run(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.crt`, '-days', '2', ...(who === 'server' ? ['-extfile', 'server.ext'] : [])]);
+  }
+  const at = (f: string) => join(dir, f);
+  return { dir, ca: at('ca.crt'), serverCert: at('server.crt'), serverKey: at('server.key'), clientCert: at('client.crt'), clientKey: at('client.key') };
 }
