@@ -35,12 +35,15 @@ export async function connectRedis(config: RedisStoreConfig, o: { failFast: bool
   };
   // ioredis' own backoff, except that a closing bundle never reconnects.
   const retry = (times: number) => (o.closing() ? null : Math.min(times * 50, 2_000));
+  // Finding the master or the cluster: a short-lived command gives up after one more try
+  // (commands queued meanwhile then fail) instead of waiting for it forever.
+  const discover = (times: number) => (o.failFast && times > 1 ? null : retry(times));
 
   if (config.cluster) {
     const first = config.cluster[0]!;
     const client = new Cluster(config.cluster, {
       redisOptions: connection,
-      clusterRetryStrategy: retry,
+      clusterRetryStrategy: discover,
       // With TLS, connect to the node addresses as announced (managed clusters such as
       // ElastiCache announce names their certificates carry; see the ioredis docs).
       ...(tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
@@ -56,7 +59,7 @@ export async function connectRedis(config: RedisStoreConfig, o: { failFast: bool
       // The sentinels speak TLS when the master does.
       ...(tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
       retryStrategy: retry,
-      sentinelRetryStrategy: retry,
+      sentinelRetryStrategy: discover,
     });
     return { client, subscriber: client.duplicate(), where: `sentinel master "${config.name}"` };
   }

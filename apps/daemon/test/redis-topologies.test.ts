@@ -14,7 +14,7 @@ import {
 } from '../../../packages/redis/test/helpers/redis-server';
 import { parseConfig } from '../src/config/load';
 import { createStoreBundle, type StoreBundle } from '../src/store';
-import { eventually } from './helpers/daemon-process';
+import { eventually, freePort } from './helpers/daemon-process';
 
 // The daemon's Redis topologies end to end: the `store` section as a user writes it (PEM files
 // through ${file:}), parsed and validated, then the store bundle the daemon runs on, against
@@ -99,6 +99,19 @@ describe('Cluster', () => {
     const perNode = await Promise.all(direct.nodes('master').map((n) => n.keys(`topo-${process.pid}:*clu-*`)));
     expect(perNode.flat().length).toBeGreaterThan(0);
   });
+});
+
+it('a short-lived CLI command gives up quickly when no sentinel or cluster node answers', async () => {
+  const nobody = [{ host: '127.0.0.1', port: await freePort() }];
+  for (const store of [{ sentinels: nobody, name: 'mymaster' }, { cluster: nobody }]) {
+    const loaded = parseConfig({ store: { type: 'redis', ...store } }, { baseDir: dir, environment: {} });
+    const bundle = await createStoreBundle(loaded.config.store, dir, { logger, failFast: true });
+    bundles.push(bundle);
+    const t0 = performance.now();
+    const outcome = await bundle.store.get('acct').then(() => 'answered', (e: Error) => e.message);
+    expect(outcome, JSON.stringify(store)).not.toBe('answered');
+    expect(performance.now() - t0, `${JSON.stringify(store)}: ${outcome}`).toBeLessThan(5_000);
+  }
 });
 
 describe('TLS with a client certificate', () => {
