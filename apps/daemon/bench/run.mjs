@@ -13,7 +13,7 @@ import { Agent, request } from 'node:http';
 import { Worker } from 'node:worker_threads';
 import { createFileTokenStore, Secret } from '@tokens/core';
 import { startFakeSchwab } from '@tokens/schwab/fake';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', 'dist', 'cli.js');

@@ -104,7 +104,12 @@ describe('config', () => {
     writeFileSync(join(dir, 'ok.yaml'), 'store:\n  type: file\n  dir: ./s\naccounts: {}\n');
     expect(loadConfigFile(join(dir, 'ok.yaml')).config.store).toEqual({ type: 'file', dir: join(dir, 's') });
     writeFileSync(join(dir, 'bad.yaml'), 'store: [unclosed\n');
-    expect(issuesOf(() => loadConfigFile(join(dir, 'bad.yaml')))[0]).toMatch(/^\(file\): .*bad\.yaml is not valid YAML/);
+    expect(issuesOf(() => loadConfigFile(join(dir, 'bad.yaml')))[0]).toMatch(/^\(file\): .*bad\.yaml is not valid YAML: .* \(2:1\)$/);
+    // YAML 1.2 core schema: dates and "yes" stay strings, duplicate keys are an error.
+    writeFileSync(join(dir, 'core.yaml'), 'accounts:\n  k:\n    broker: kite\n    label: 2026-01-26\n    apiKey: yes\n');
+    expect(loadConfigFile(join(dir, 'core.yaml')).config.accounts.k).toMatchObject({ label: '2026-01-26', apiKey: 'yes' });
+    writeFileSync(join(dir, 'dup.yaml'), 'log:\n  level: warn\n  level: info\n');
+    expect(issuesOf(() => loadConfigFile(join(dir, 'dup.yaml')))[0]).toMatch(/dup\.yaml is not valid YAML: duplicated mapping key \(3:3\)$/);
     expect(issuesOf(() => loadConfigFile(join(dir, 'missing.yaml')))[0]).toMatch(/cannot read .*missing\.yaml \(ENOENT\)/);
   });
 

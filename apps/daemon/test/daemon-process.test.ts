@@ -6,7 +6,7 @@ import { createFileTokenStore, Secret } from '@tokens/core';
 import { startFakeKite, type FakeKiteServer } from '@tokens/kite/fake';
 import { startFakeSchwab, type FakeSchwabServer } from '@tokens/schwab/fake';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 import { eventually, freePort, startDaemonProcess, type DaemonProcess } from './helpers/daemon-process';
 
 const CANARY = {
