@@ -19,7 +19,8 @@ export function createEventHub(options: { now: () => number; history?: number })
     publish(event: DaemonEvent): StampedEvent {
       const stamped = { ...event, id: nextId++, at: options.now() } as StampedEvent;
       history.push(stamped);
-      if (history.length > limit) history.splice(0, history.length - limit);
+      // Trimmed in batches, one splice per `limit` events: a busy daemon publishes thousands a second.
+      if (history.length >= 2 * limit) history.splice(0, history.length - limit);
       for (const l of [...listeners]) {
         try {
           l(stamped);
@@ -35,7 +36,10 @@ export function createEventHub(options: { now: () => number; history?: number })
     },
     /** Events after `afterId` (for SSE Last-Event-ID and the dashboard's events view). */
     since(afterId = 0): StampedEvent[] {
-      return history.filter((e) => e.id > afterId);
+      // The last `limit` events at most; ids are consecutive, so no search.
+      const oldest = Math.max(0, history.length - limit);
+      const next = history.length === 0 ? 0 : afterId - history[0]!.id + 1;
+      return history.slice(Math.max(oldest, next));
     },
     get subscribers() {
       return listeners.size;
