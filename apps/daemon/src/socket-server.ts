@@ -168,17 +168,21 @@ export async function createSocketServer(o: SocketServerOptions): Promise<Socket
       }
     };
 
+    const tooLong = (text: string) => {
+      if (Buffer.byteLength(text) <= MAX_LINE_BYTES) return false;
+      fail(undefined, 'LINE_TOO_LONG', `lines are limited to ${MAX_LINE_BYTES} bytes`, true);
+      socket.destroy();
+      return true;
+    };
     socket.on('data', (chunk: string) => {
       buffer += chunk;
-      if (Buffer.byteLength(buffer) > MAX_LINE_BYTES && !buffer.includes('\n')) {
-        fail(undefined, 'LINE_TOO_LONG', `lines are limited to ${MAX_LINE_BYTES} bytes`, true);
-        socket.destroy();
-        return;
-      }
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl).trim();
+        const whole = buffer.slice(0, nl);
         buffer = buffer.slice(nl + 1);
+        // Also a long line that arrived in one piece, newline included.
+        if (tooLong(whole)) return;
+        const line = whole.trim();
         if (!line) continue;
         let req: Request;
         try {
@@ -191,6 +195,8 @@ export async function createSocketServer(o: SocketServerOptions): Promise<Socket
         }
         void handle(req);
       }
+      // What is left is the start of a line: it must not grow without end either.
+      tooLong(buffer);
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {

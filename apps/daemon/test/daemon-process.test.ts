@@ -190,6 +190,42 @@ describe('the daemon as a real process', () => {
     good.socket.destroy();
   });
 
+  it('an over-long line or a client that does not read closes only that connection', async () => {
+    const path = join(dir, 'tokens.sock');
+    const good = socketClient(path);
+    good.send({ id: 1, op: 'auth', token: CANARY.apiToken });
+    await eventually(() => good.lines.find((l) => l.id === 1), 3_000, 'auth');
+
+    const long = socketClient(path);
+    long.send({ id: 1, op: 'auth', token: CANARY.apiToken });
+    long.socket.write(`{"id":2,"op":"ping","pad":"${'x'.repeat(70 * 1024)}`);
+    await long.closed;
+    expect(long.lines.at(-1)).toMatchObject({ ok: false, error: { code: 'LINE_TOO_LONG' } });
+    // A whole over-long line in one piece, newline included, is refused the same way.
+    const whole = socketClient(path);
+    whole.send({ id: 1, op: 'auth', token: CANARY.apiToken });
+    whole.socket.write(`{"id":2,"op":"ping","pad":"${'x'.repeat(70 * 1024)}"}\n`);
+    await whole.closed;
+    expect(whole.lines.find((l) => l.id === 2)).toBeUndefined();
+    expect(whole.lines.at(-1)).toMatchObject({ ok: false, error: { code: 'LINE_TOO_LONG' } });
+
+    // Thousands of answers nobody reads: the daemon drops the client instead of buffering them
+    // (our own unsent requests may then fail with EPIPE, so the answers are not counted here).
+    const slow = socketClient(path);
+    slow.socket.pause();
+    slow.socket.write(
+      `${JSON.stringify({ id: 0, op: 'auth', token: CANARY.apiToken })}\n` + Array.from({ length: 6_000 }, (_, i) => `${JSON.stringify({ id: i + 1, op: 'get', account: 'schwab' })}\n`).join(''),
+    );
+    await daemon.waitForLine(/dropping a socket client that does not read/, 10_000);
+    good.send({ id: 2, op: 'ping' });
+    await eventually(() => good.lines.find((l) => l.id === 2), 5_000, 'ping after a client that does not read');
+    slow.socket.resume();
+    await slow.closed;
+    good.send({ id: 3, op: 'ping' });
+    await eventually(() => good.lines.find((l) => l.id === 3), 3_000, 'ping after the slow reader');
+    good.socket.destroy();
+  });
+
   it('hot reload: adopts a token another process wrote into the store, within a second', async () => {
     const store = createFileTokenStore({ dir: join(dir, 'store') });
     const current = (await store.get('schwab'))!;
