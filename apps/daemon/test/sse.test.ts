@@ -1,6 +1,6 @@
 // SSE fan-out (src/api/sse.ts) on a real Node server: events of one turn share one write,
 // replay after Last-Event-ID has no duplicates, and an id from before a daemon restart (larger
-// than any now) does not mute the stream.
+// than any now) does not mute the stream, and a stream nobody reads is dropped.
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { request } from 'node:http';
@@ -84,4 +84,32 @@ it('a Last-Event-ID from before a daemon restart (larger than any id now) still 
   expect(c.ids()).toEqual([hub.lastId]);
   expect(c.chunks.join('')).toContain('"accountId":"a-7"');
   close();
+});
+
+it('drops a stream whose reader stopped reading, and keeps serving the others', async () => {
+  const { sseStreamCount } = await import('../src/api/sse');
+  const reader = open();
+  const closeReader = await reader.ready;
+  // A raw socket that subscribes and then never reads.
+  const { connect } = await import('node:net');
+  const stalled = connect((server.address() as AddressInfo).port, '127.0.0.1');
+  stalled.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+  stalled.pause();
+  await until(() => sseStreamCount(hub) === 2);
+  const closed = new Promise<void>((r) => stalled.once('close', () => r()));
+  stalled.on('error', () => undefined);
+  // Up to 64 MB of events, one turn at a time, until the daemon gives up on the stalled stream:
+  // loopback TCP buffers take several MB before our 1 MB limit of unsent output is reached.
+  const big = { type: 'sink' as const, accountId: 'a-big', sink: 'x'.repeat(32 * 1024), ok: true };
+  for (let i = 0; i < 2_000 && sseStreamCount(hub) === 2; i++) {
+    hub.publish(big);
+    await new Promise((r) => setImmediate(r));
+  }
+  await until(() => sseStreamCount(hub) === 1);
+  const seen = reader.ids().length;
+  hub.publish(token(7));
+  await until(() => reader.ids().length > seen);
+  stalled.resume();
+  await closed;
+  closeReader();
 });
