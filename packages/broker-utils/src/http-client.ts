@@ -157,9 +157,13 @@ export function createBrokerHttp(settings: BrokerHttpSettings): BrokerHttp {
     const timeoutMs = options.timeoutMs ?? settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const callerSignal = options.signal;
     if (callerSignal?.aborted) throw abortError(callerSignal);
+    // One controller for both ends of the request: the deadline and the caller's signal
+    // (AbortSignal.any costs a new signal with weak references per request).
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
+    const onCallerAbort = () => deadline.abort(callerSignal?.reason);
+    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    const signal = deadline.signal;
 
     try {
       let payload: string | URLSearchParams | undefined = body;
@@ -184,6 +188,7 @@ export function createBrokerHttp(settings: BrokerHttpSettings): BrokerHttp {
       throw transportError(error, broker, requestLabel, secrets);
     } finally {
       clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
     }
   }
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
 import { BrokerApiError, InvalidInputError, NetworkError, Secret, TokensError } from '@tokens/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -216,6 +217,19 @@ describe('network failures', () => {
     const already = new AbortController();
     already.abort();
     expect(((await failure(http.request('/api/v3/profile', { signal: already.signal }))) as Error).name).toBe('AbortError');
+  });
+
+  it("leaves no listener on a long-lived caller signal, and a deadline is still a timeout with one", async () => {
+    const server = await serve((_req, res) => sendJson(res, 200, { s: 'ok' }));
+    const http = createBrokerHttp({ broker: 'fyers', baseUrl: server.url });
+    const lifetime = new AbortController();
+    for (let i = 0; i < 30; i++) expect((await http.request('/api/v3/profile', { signal: lifetime.signal })).status).toBe(200);
+    expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
+    const silent = await serve(() => undefined);
+    const slow = createBrokerHttp({ broker: 'fyers', baseUrl: silent.url, timeoutMs: 100 });
+    const error = await failure(slow.request('/api/v3/profile', { signal: lifetime.signal }));
+    expect(NetworkError.isInstance(error) && error.message).toMatch(/did not answer GET \/api\/v3\/profile within 100 ms/);
+    expect(getEventListeners(lifetime.signal, 'abort')).toHaveLength(0);
   });
 });
 
