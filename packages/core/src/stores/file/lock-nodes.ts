@@ -16,8 +16,8 @@ import { linkFile, readAll, symlinkFile, unlinkFile, writeNewFile } from './dura
  */
 
 const SYMLINKS = process.platform !== 'win32';
-/** symlink(2) errors that mean "not on this filesystem": fall back to a regular file. */
-const NO_SYMLINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+/** symlink(2) or link(2) errors that mean "not on this filesystem": fall back to something simpler. */
+const UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 export const codeOf = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? '';
 
@@ -64,7 +64,7 @@ export async function createNode(path: string, text: string): Promise<boolean> {
       return true;
     } catch (error) {
       if (codeOf(error) === 'EEXIST') return false;
-      if (!NO_SYMLINKS.has(codeOf(error))) throw error;
+      if (!UNSUPPORTED.has(codeOf(error))) throw error;
     }
   }
   return createFileNode(path, text);
@@ -76,7 +76,7 @@ export function createNodeSync(path: string, text: string): void {
     try {
       return symlinkSync(text, path);
     } catch (error) {
-      if (!NO_SYMLINKS.has(codeOf(error))) throw error;
+      if (!UNSUPPORTED.has(codeOf(error))) throw error;
     }
   }
   writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
@@ -96,7 +96,7 @@ async function createFileNode(path: string, text: string): Promise<boolean> {
   } catch (error) {
     const code = codeOf(error);
     if (code === 'EEXIST') return false;
-    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    if (!UNSUPPORTED.has(code)) throw error;
     // Filesystem without hard links: plain O_EXCL create (a reader may briefly see it empty).
     try {
       writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
