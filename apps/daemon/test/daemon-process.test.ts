@@ -267,6 +267,19 @@ describe('the daemon as a real process', () => {
     expect(metrics).toMatch(/tokens_refreshes\{status="queued"\} 0/);
   });
 
+  it('SIGHUP reloads: a removed account goes, a changed one takes its new settings', async () => {
+    const next = config() as { accounts: { schwab: { sinks: unknown[] } } };
+    next.accounts.schwab.sinks = next.accounts.schwab.sinks.slice(0, 1); // json-file only
+    writeFileSync(configPath, stringify(next)); // kite-2 left out
+    daemon.child.kill('SIGHUP');
+    await eventually(async () => !(await get('/v1/accounts')).json().accounts.some((a: { accountId: string }) => a.accountId === 'kite-2'), 3_000, 'kite-2 removed');
+    expect((await get('/v1/accounts')).json().accounts.map((a: { accountId: string }) => a.accountId)).toEqual(['schwab', 'kite']);
+    await eventually(async () => {
+      const detailed = (await get('/api/health/detailed', {})).json() as { accounts: Array<{ accountId: string; sinks: Array<{ type: string }> }> };
+      return detailed.accounts.find((a) => a.accountId === 'schwab')?.sinks.map((k) => k.type).join() === 'json-file';
+    }, 3_000, 'schwab reloaded with one sink');
+  });
+
   it('SIGTERM stops gracefully with exit code 0, and no canary secret was ever printed or served', async () => {
     const status = await get('/api/health/detailed', {});
     expect(status.status).toBe(200);
