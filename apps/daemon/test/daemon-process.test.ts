@@ -265,6 +265,26 @@ describe('the daemon as a real process', () => {
     expect(metrics).toMatch(/tokens_login_required\{account="kite-2",broker="kite"\} 1/);
     expect(metrics).toMatch(/tokens_refreshes\{status="limit"\} 16/);
     expect(metrics).toMatch(/tokens_refreshes\{status="queued"\} 0/);
+    expect(metrics).toMatch(/tokens_refresh_token_expiry_timestamp_seconds\{account="schwab",broker="schwab"\} \d+/);
+    expect(metrics).toMatch(/tokens_refresh_duration_seconds_count\{account="schwab",broker="schwab"\} [1-9]/);
+    expect(metrics).toMatch(/# TYPE tokens_alerts_total counter/);
+  });
+
+  it("/api/token-status answers with the Kite watcher's fields, /readyz counts a waiting login as ready, and validate asks the broker", async () => {
+    const status = (await get('/api/token-status', {})).json() as Record<string, any>;
+    expect(status.timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(typeof status.ist_time).toBe('string');
+    for (const ex of ['NSE', 'NYSE']) expect(status.market[ex]).toMatchObject({ status: expect.any(String), live: expect.any(Boolean) });
+    const schwabRow = status.accounts.find((a: { account: string }) => a.account === 'schwab');
+    expect(schwabRow).toMatchObject({ broker: 'schwab', credentials_present: true, state: 'valid', expires_at: expect.any(String), hours_until_expiry: expect.any(Number) });
+    expect(status.accounts.find((a: { account: string }) => a.account === 'kite-2')).toMatchObject({ state: 'login_required', credentials_present: false });
+    expect(status.next_action).toMatch(/^kite-2: /);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status, 'an account waiting for a human does not make the daemon unready').toBe(200);
+    const validated = await fetch(`${url}/v1/accounts/schwab/validate`, { method: 'POST', headers: auth });
+    expect(validated.status).toBe(200);
+    expect((await validated.json()).result).toMatchObject({ valid: true });
+    expect((await fetch(`${url}/v1/accounts/schwab/validate`, { method: 'POST' })).status).toBe(401);
   });
 
   it('SIGHUP reloads: a removed account goes, a changed one takes its new settings', async () => {

@@ -10,12 +10,15 @@ import { createEventHub } from '../src/events';
 import { serveEvents } from '../src/api/sse';
 
 const hub = createEventHub({ now: () => 1_700_000_000_000 });
+// Its own hub: the heartbeat interval belongs to a hub's fan-out.
+const quietHub = createEventHub({ now: () => 1_700_000_000_000 });
 let server: ServerType;
 let url: string;
 
 beforeAll(async () => {
   const app = new Hono();
   app.get('/events', (c) => serveEvents(c, hub, () => 0, 60_000));
+  app.get('/quiet', (c) => serveEvents(c, quietHub, () => 1234, 30));
   await new Promise<void>((resolve) => {
     server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve());
   });
@@ -112,4 +115,16 @@ it('drops a stream whose reader stopped reading, and keeps serving the others', 
   stalled.resume();
   await closed;
   closeReader();
+});
+
+it('sends a heartbeat on a quiet stream, so proxies and clients can tell it is alive', async () => {
+  const chunks: string[] = [];
+  const req = request(`${url}/quiet`, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (c: string) => chunks.push(c));
+  });
+  req.end();
+  await until(() => chunks.join('').split('event: heartbeat\ndata: 1234\n\n').length > 2);
+  expect(chunks.join('')).not.toContain('event: token');
+  req.destroy();
 });
