@@ -2,6 +2,7 @@ import { BrokerApiError, InvalidConfigError, InvalidInputError, isRetryableStatu
 import { isSensitiveFieldName, redactBody, redactMessage } from './redact';
 import { isSecretValue, type SecretInput } from './secret-input';
 import { withoutTrailingSlash } from './load-setting';
+import { defaultTransport, fetchTransport, type TransportResponse } from './http-transport';
 
 /** Default time limit for one request, response body included. */
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -14,7 +15,11 @@ export interface BrokerHttpSettings {
   broker: string;
   /** Prefix for relative request paths, e.g. "https://api-t1.fyers.in/api/v3". */
   baseUrl: string;
-  /** Custom fetch (tests, proxies, instrumentation), called as `fetch(url: URL, init)`. */
+  /**
+   * Custom fetch (tests, proxies, instrumentation), called as `fetch(url: URL, init)`. Without
+   * one, requests go over node:http(s) with keep-alive, or through Node's `fetch` when a
+   * non-default undici dispatcher (ProxyAgent, EnvHttpProxyAgent, MockAgent) is installed.
+   */
   fetch?: typeof globalThis.fetch;
   /** Time limit per request including reading the body. Default 15 000 ms. */
   timeoutMs?: number;
@@ -87,10 +92,10 @@ function isCredentialHeader(name: string): boolean {
 }
 
 /**
- * Creates the HTTP client a broker adapter uses: one `fetch(url, init)` per request, no retries
- * (the engine retries) and no throwing on HTTP statuses (the adapter classifies). Plain fetch,
- * not a wrapper such as ky: a wrapper's Request clone and body tee per call cost the daemon
- * about a quarter of its CPU per refresh (docs/benchmarks.md), for features we switch off.
+ * Creates the HTTP client a broker adapter uses: one request per call (see http-transport.ts),
+ * no retries (the engine retries) and no throwing on HTTP statuses (the adapter classifies).
+ * No wrapper such as ky: a wrapper's Request clone and body tee per call cost the daemon about
+ * a quarter of its CPU per refresh (docs/benchmarks.md), for features we switch off.
  */
 export function createBrokerHttp(settings: BrokerHttpSettings): BrokerHttp {
   const { broker } = settings;
@@ -102,7 +107,8 @@ export function createBrokerHttp(settings: BrokerHttpSettings): BrokerHttp {
     });
   }
   const now = settings.now ?? (() => Date.now());
-  const doFetch = settings.fetch ?? globalThis.fetch;
+  const custom = settings.fetch;
+  const transport = custom ? fetchTransport(() => custom) : defaultTransport;
   const redirect = settings.redirect ?? 'manual';
 
   async function request(path: string, options: BrokerRequestOptions = {}): Promise<BrokerHttpResponse> {
@@ -172,7 +178,7 @@ export function createBrokerHttp(settings: BrokerHttpSettings): BrokerHttp {
         if (!headers.has('content-type')) headers.set('content-type', 'application/json');
       }
       // Our own deadline (above) covers reading the body too.
-      const response = await doFetch(url, { method, headers, body: payload, signal, redirect });
+      const response = await transport(url, { method, headers, ...(payload === undefined ? {} : { body: payload }), signal, redirect });
       const receivedAt = now();
       const bodyText = method === 'HEAD' ? '' : await response.text();
       return createResponse({ broker, response, bodyText, requestLabel, receivedAt, secrets });
@@ -249,7 +255,7 @@ function revealDeep(value: unknown, keep: (v: string) => void, key?: string): un
 
 function createResponse(o: {
   broker: string;
-  response: Response;
+  response: TransportResponse;
   bodyText: string;
   requestLabel: string;
   receivedAt: number;
@@ -311,6 +317,7 @@ const reasons: Record<string, string> = {
   UND_ERR_CONNECT_TIMEOUT: 'connecting timed out',
   UND_ERR_HEADERS_TIMEOUT: 'no response headers in time',
   UND_ERR_BODY_TIMEOUT: 'the response body stalled',
+  ERR_BODY_DECODE: 'the response body could not be decompressed',
 };
 
 function errorCodes(error: unknown): string[] {
