@@ -137,10 +137,12 @@ export async function nodeTransport(url: URL, init: TransportRequest): Promise<T
   try {
     sent = await send(url, init, body, headers);
   } catch (error) {
-    // A kept-alive socket the server closed as we reused it: the request never reached the
-    // broker's application, so one retry on a new connection is safe (Node's documented pattern).
+    // A kept-alive socket the server had closed (a FIN: "socket hang up", no syscall) as we
+    // reused it: the request never reached the broker's application, so one retry on a new
+    // connection is safe. A reset (RST, syscall "read") may come after the broker read the
+    // request: that one is the caller's to judge, like any network error.
     const e = error as NodeJS.ErrnoException & { reusedSocket?: boolean };
-    if (!(e.reusedSocket && e.code === 'ECONNRESET' && !init.signal.aborted)) throw error;
+    if (!(e.reusedSocket && e.code === 'ECONNRESET' && e.syscall === undefined && !init.signal.aborted)) throw error;
     sent = await send(url, init, body, headers);
   }
   const { res, bytes } = sent;

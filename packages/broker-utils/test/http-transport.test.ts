@@ -29,7 +29,7 @@ interface RawServer {
 }
 
 /** A raw TCP server answering each request with `answer(connectionIndex, requestIndexOnIt)`. */
-async function rawServer(answer: (connection: number, request: number) => string | 'hang-up'): Promise<RawServer> {
+async function rawServer(answer: (connection: number, request: number) => string | 'hang-up' | 'reset'): Promise<RawServer> {
   let connections = 0;
   const open = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -44,6 +44,7 @@ async function rawServer(answer: (connection: number, request: number) => string
         buffered = buffered.slice(end + 4);
         const reply = answer(connection, requests++);
         if (reply === 'hang-up') socket.destroy();
+        else if (reply === 'reset') socket.resetAndDestroy();
         else socket.write(reply);
       }
     });
@@ -136,6 +137,16 @@ describe('default transport', () => {
     expect((await http.request('/first')).json()).toEqual({ c: 0 });
     expect((await http.request('/second', { method: 'POST', form: { a: '1' } })).json()).toEqual({ c: 1 });
     expect(server.connections()).toBe(2);
+  });
+
+  it('does not retry a reset on a reused connection: the broker may have read the request', async () => {
+    const server = await rawServer((connection, request) => (connection === 0 && request > 0 ? 'reset' : okReply('{}')));
+    const http = createBrokerHttp({ broker: 'schwab', baseUrl: server.url });
+    await http.request('/first');
+    const error = await http.request('/v1/oauth/token', { method: 'POST' }).catch((e: unknown) => e);
+    expect(NetworkError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain('ECONNRESET');
+    expect(server.connections()).toBe(1);
   });
 
   it('does not retry a hang-up on a new connection', async () => {
