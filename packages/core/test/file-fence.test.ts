@@ -1,8 +1,9 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileLock, createFileTokenStore, Secret, StoreCorruptionError } from '../src';
-import { tempDir } from './fixtures/child';
+import { assertBuilt, kill, runFixture, tempDir } from './fixtures/child';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -25,6 +26,18 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 }
 
 const SLOT = 4096;
+/** Tokens a process reserves per durable write (fence-file.ts). */
+const RESERVE = 1000;
+
+/** Writes a valid slot, as another process reserving up to `ceiling` would. */
+async function writeSlot(dir: string, id: string, index: 0 | 1, ceiling: number): Promise<void> {
+  const path = join(dir, `${id}.fence`);
+  const bytes = await readFile(path);
+  const line = `tokens.fence/v2 ${id} ${ceiling} ${crc32(`tokens.fence/v2 ${id} ${ceiling}`).toString(16).padStart(8, '0')}`;
+  bytes.fill(0x20, index * SLOT, (index + 1) * SLOT - 1);
+  bytes.write(line, index * SLOT, 'latin1');
+  await writeFile(path, bytes);
+}
 
 /** The two slot lines of a fence file, as [token, line] (token undefined when the line is not a slot). */
 async function slots(dir: string, id: string): Promise<Array<{ token: number | undefined; line: string }>> {
@@ -43,17 +56,42 @@ async function takeOne(dir: string, id: string): Promise<number> {
 }
 
 describe('file lock fencing counter', () => {
-  it('keeps two checksummed slots in separate blocks and overwrites the older one', async () => {
+  it('reserves a block of tokens with one durable write, then hands them out without writing', async () => {
     const dir = await lockDir();
     expect(await takeOne(dir, 'acct')).toBe(1);
     expect((await stat(join(dir, 'acct.fence'))).size).toBe(2 * SLOT);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([1, 1]);
-    expect(await takeOne(dir, 'acct')).toBe(2);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([2, 1]);
-    expect(await takeOne(dir, 'acct')).toBe(3);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([2, 3]);
-    expect(await takeOne(dir, 'acct')).toBe(4);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([4, 3]);
+    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([RESERVE, RESERVE]);
+    const written = await readFile(join(dir, 'acct.fence'));
+    // New lock instances in the same process share the reservation.
+    for (const expected of [2, 3, 4]) expect(await takeOne(dir, 'acct')).toBe(expected);
+    expect(await readFile(join(dir, 'acct.fence'))).toEqual(written);
+  });
+
+  it('after another process reserved, reserves again above its ceiling, over the older slot', async () => {
+    const dir = await lockDir();
+    expect(await takeOne(dir, 'acct')).toBe(1);
+    // Another process took the lock and reserved up to 2000 (over slot 0: the slots were equal).
+    await writeSlot(dir, 'acct', 0, 2 * RESERVE);
+    expect(await takeOne(dir, 'acct')).toBe(2 * RESERVE + 1);
+    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([2 * RESERVE, 3 * RESERVE]);
+    expect(await takeOne(dir, 'acct')).toBe(2 * RESERVE + 2);
+    // And again: the other process's next ceiling goes over the older slot (2000).
+    await writeSlot(dir, 'acct', 0, 4 * RESERVE);
+    expect(await takeOne(dir, 'acct')).toBe(4 * RESERVE + 1);
+    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([4 * RESERVE, 5 * RESERVE]);
+  });
+
+  it('uses up a reservation, then reserves the next block', async () => {
+    const dir = await lockDir();
+    const lock = createFileLock({ dir });
+    const tokens: number[] = [];
+    for (let i = 0; i < RESERVE + 2; i++) {
+      const lease = await lock.acquire('acct', { ttlMs: 5000 });
+      tokens.push(lease.fencingToken);
+      await lease.release();
+    }
+    expect(tokens).toEqual(Array.from({ length: RESERVE + 2 }, (_, i) => i + 1));
+    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([2 * RESERVE, RESERVE]);
   });
 
   it('continues from a counter written by earlier versions (one JSON object) and converts it', async () => {
@@ -61,21 +99,30 @@ describe('file lock fencing counter', () => {
     expect(await takeOne(dir, 'other')).toBe(1); // creates the directory
     await writeFile(join(dir, 'acct.fence'), `${JSON.stringify({ accountId: 'acct', fencingToken: 41 })}\n`);
     expect(await takeOne(dir, 'acct')).toBe(42);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([42, 42]);
+    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([41 + RESERVE, 41 + RESERVE]);
     expect(await takeOne(dir, 'acct')).toBe(43);
   });
 
-  it('a torn write of the next value (the older slot) costs nothing: the current value survives in the other block', async () => {
+  it('a torn write of a new ceiling loses nothing: a restarted process goes on above the intact one', async () => {
+    assertBuilt();
     const dir = await lockDir();
-    for (let i = 1; i <= 3; i++) expect(await takeOne(dir, 'acct')).toBe(i);
+    expect(await takeOne(dir, 'acct')).toBe(1);
+    await writeSlot(dir, 'acct', 0, 2 * RESERVE);
+    expect(await takeOne(dir, 'acct')).toBe(2 * RESERVE + 1); // slots [2000, 3000]
+    // As if the machine died while writing 4000 over the 2000: half a line, wrong checksum.
     const path = join(dir, 'acct.fence');
     const bytes = await readFile(path);
-    const older = (await slots(dir, 'acct')).findIndex((s) => s.token === 2);
-    // As if the machine died while writing 4 over the 2: half a line, wrong checksum.
-    bytes.write('tokens.fence/v2 acct 4 0000', older * SLOT, 'latin1');
+    bytes.write('tokens.fence/v2 acct 4000 0000', 0, 'latin1');
     await writeFile(path, bytes);
-    expect(await takeOne(dir, 'acct')).toBe(4);
-    expect((await slots(dir, 'acct')).map((s) => s.token).sort()).toEqual([3, 4]);
+    // A new process knows only the file.
+    const holder = runFixture('file-lock-holder.mjs', [dir, 'acct', '600000']);
+    try {
+      const { fencingToken } = JSON.parse(await holder.nextLine()) as { fencingToken: number };
+      expect(fencingToken).toBe(3 * RESERVE + 1);
+    } finally {
+      await kill(holder);
+    }
+    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([4 * RESERVE, 3 * RESERVE]);
   });
 
   it('refuses to guess when no slot is readable, and hands out nothing', async () => {

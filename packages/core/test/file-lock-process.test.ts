@@ -52,8 +52,10 @@ describe('file lock across processes', () => {
     const workers = spawnWorkers(dir, log, 4, 8);
     const exits = await Promise.all(workers.map((w) => w.exited));
     expect(exits.map((e) => e.code), workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0, 0]);
+    // Strictly increasing (checkLog), not consecutive: each process reserves its own block
+    // whenever another one held the lock in between, so there are gaps.
     const tokens = await checkLog(log, 32);
-    expect(tokens).toEqual(Array.from({ length: 32 }, (_, i) => i + 1));
+    expect(new Set(tokens).size).toBe(32);
   });
 
   it('takes over from a holder killed with SIGKILL by detecting its dead pid', async () => {
@@ -66,7 +68,7 @@ describe('file lock across processes', () => {
     // The lease would last 10 minutes: only the dead pid can explain a quick takeover.
     const lease = await createFileLock({ dir, pollMs: 5 }).acquire('acct', { ttlMs: 5000, waitMs: 3000 });
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(lease.fencingToken).toBe(fencingToken + 1);
+    expect(lease.fencingToken).toBeGreaterThan(fencingToken);
     await lease.release();
   });
 
@@ -82,7 +84,7 @@ describe('file lock across processes', () => {
     const ticket = join(dir, `acct.lock.takeover-n-${nonce}`);
     await writeFile(ticket, JSON.stringify({ pid: holder.proc.pid, hostname: hostname(), createdAt: Date.now(), nonce: 'dead' }));
     const lease = await createFileLock({ dir, pollMs: 5 }).acquire('acct', { ttlMs: 5000, waitMs: 3000 });
-    expect(lease.fencingToken).toBe(fencingToken + 1);
+    expect(lease.fencingToken).toBeGreaterThan(fencingToken);
     await lease.release();
     expect((await readdir(dir)).sort()).toEqual(['acct.fence']);
   });

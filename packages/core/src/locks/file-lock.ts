@@ -4,7 +4,7 @@ import type { AcquireOptionsV1, LeaseV1, LockV1 } from '../contracts/lock';
 import { assertAccountId } from '../account-id';
 import { createSystemClock } from '../clock/system-clock';
 import { InvalidInputError, LockTimeoutError, TokensError } from '../errors';
-import { advanceFence, readFence } from '../stores/file/fence-file';
+import { advanceFence, peekFence, reservedNext } from '../stores/file/fence-file';
 import { acquireLockFile, removeOwnLock, replaceOwnLock, type LockRecord } from '../stores/file/lockfile';
 import { ensurePrivateDir } from '../stores/file/private-dir';
 
@@ -25,10 +25,10 @@ export interface FileLock extends LockV1 {
 }
 
 /*
- * Fencing tokens live in `<accountId>.fence` (see fence-file.ts), a counter advanced and made
- * durable by each new holder while it holds the lock, before the lease is handed out. A holder
- * that dies before that never returned its token, so tokens stay strictly increasing across
- * every process on the host and across restarts.
+ * Fencing tokens live in `<accountId>.fence` (see fence-file.ts): a durable ceiling, raised by
+ * a holder while it holds the lock and before it hands out a token above the old one. Tokens
+ * are strictly increasing across every process on the host and across restarts, not
+ * consecutive: a process reserves a block of them at a time and a crash skips the rest.
  */
 
 /**
@@ -49,9 +49,6 @@ export function createFileLock(options: FileLockOptions): FileLock {
   const pollMs = options.pollMs ?? 25;
   ensurePrivateDir(dir, 'lock directory');
   const held = new Set<LeaseV1>();
-  // Last token seen per account: the lock record's informational token without a read. A
-  // wrong guess (another process took the lock since) is corrected under the lock.
-  const lastFence = new Map<string, number>();
   // A lease on real time is released or extended without a removal ticket while it is
   // comfortably live (see lockfile.ts); with a custom clock we cannot tell, so always ticketed.
   const leaseEnd = (r: LockRecord) => (options.clock === undefined ? r.expiresAt : undefined);
@@ -67,12 +64,14 @@ export function createFileLock(options: FileLockOptions): FileLock {
     const wait = Math.max(0, waitMs ?? ttlMs);
     const path = lockPath(accountId);
     let peeks = 0;
+    // The lock record's informational token: from our reservation without a read; after a
+    // wait someone else probably held the lock, so read the counter then. A wrong guess is
+    // corrected under the lock.
     const peek = () => {
-      const last = lastFence.get(accountId);
-      // After a wait someone else probably held it: read the counter then.
-      if (last !== undefined && peeks++ === 0) return last + 1;
+      const reserved = peeks++ === 0 ? reservedNext(fencePath(accountId)) : undefined;
+      if (reserved !== undefined) return reserved;
       try {
-        return readFence(fencePath(accountId), accountId) + 1;
+        return peekFence(fencePath(accountId), accountId);
       } catch {
         return 0;
       }
@@ -100,14 +99,12 @@ export function createFileLock(options: FileLockOptions): FileLock {
     try {
       // Durable when it resolves.
       fencingToken = await advanceFence(fencePath(accountId), accountId);
-      lastFence.set(accountId, fencingToken);
       if (record.fencingToken !== fencingToken) {
         // The peeked value went stale while we waited; the record is informational, keep it honest.
         const updated = { ...record, fencingToken };
         if (await replaceOwnLock(path, updated, realNow, leaseEnd(record))) current = updated;
       }
     } catch (error) {
-      lastFence.delete(accountId);
       await removeOwnLock(path, record.nonce, realNow, leaseEnd(record)).catch(() => {});
       if (TokensError.isInstance(error)) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
