@@ -17,7 +17,7 @@ import { fdatasyncFile, readAll } from './durable';
  * no write. Otherwise it reserves the next RESERVE tokens: writes ceiling + RESERVE over the
  * SMALLER slot in place and fdatasyncs it, before the first token of it is handed out. So one
  * process that keeps the lease of an account makes one durable write per RESERVE leases,
- * instead of one per lease (the disk flush was half of a refresh's cost on the file store).
+ * instead of one per lease (it was one of the two disk flushes of every refresh).
  *
  * Tokens stay strictly increasing across every process on the host, restarts and crashes: a
  * crashed holder's unused reservation is skipped, never reused. The other slot (the current
