@@ -114,6 +114,13 @@ interface Reservation {
 /** Reservations of this process, by fence file path (every lock instance shares them). */
 const reservations = new Map<string, Reservation>();
 
+/** Our reservation, when it has tokens left and (given the file's ceiling) nobody reserved since. */
+function usableReservation(path: string, fileCeiling?: number): Reservation | undefined {
+  const mine = reservations.get(path);
+  if (!mine || mine.next > mine.ceiling) return undefined;
+  return fileCeiling === undefined || fileCeiling === mine.ceiling ? mine : undefined;
+}
+
 /**
  * Takes the next token, durable when it resolves. The caller must hold the lock: it is the
  * only writer.
@@ -136,8 +143,8 @@ export async function advanceFence(path: string, accountId: string): Promise<num
     closeSync(fd);
     throw error;
   }
-  const mine = reservations.get(path);
-  if (parsed.kind === 'v2' && mine && parsed.value === mine.ceiling && mine.next <= mine.ceiling) {
+  const mine = parsed.kind === 'v2' ? usableReservation(path, parsed.value) : undefined;
+  if (mine) {
     closeSync(fd);
     return mine.next++;
   }
@@ -166,13 +173,11 @@ export async function advanceFence(path: string, accountId: string): Promise<num
 
 /** The token this process would hand out next if nobody else took the lock meanwhile (no file read). */
 export function reservedNext(path: string): number | undefined {
-  const mine = reservations.get(path);
-  return mine && mine.next <= mine.ceiling ? mine.next : undefined;
+  return usableReservation(path)?.next;
 }
 
 /** The token `advanceFence` would hand out now. Throws like `readFence`. */
 export function peekFence(path: string, accountId: string): number {
   const value = readFence(path, accountId);
-  const mine = reservations.get(path);
-  return mine && value === mine.ceiling && mine.next <= mine.ceiling ? mine.next : value + 1;
+  return usableReservation(path, value)?.next ?? value + 1;
 }
