@@ -65,12 +65,13 @@ describe('file store across processes', () => {
     const dead = runFixture('file-store-writer.mjs', [dir, 'other', 'once']);
     await dead.exited;
     const far = Date.now() + 600_000;
-    await writeFile(join(dir, 'acct.json.wlock'), JSON.stringify({ pid: dead.proc.pid, hostname: hostname(), nonce: 'dead', expiresAt: far, createdAt: Date.now() }));
+    await writeFile(join(dir, 'locks', 'acct.wlock'), JSON.stringify({ pid: dead.proc.pid, hostname: hostname(), nonce: 'dead', expiresAt: far, createdAt: Date.now() }));
     const started = Date.now();
     const tokenSet = { accessToken: new Secret('a'), expiresAt: far, issuedAt: Date.now() };
     expect((await store.put('acct', { broker: 'b', tokenSet }, { expectedVersion: 0 })).version).toBe(1);
     expect(Date.now() - started).toBeLessThan(1000);
-    expect((await readdir(dir)).sort()).toEqual(['acct.json', 'other.json']);
+    expect((await readdir(dir)).sort()).toEqual(['acct.json', 'locks', 'other.json']);
+    expect(await readdir(join(dir, 'locks'))).toEqual([]);
   });
 
   it('a writer SIGKILLed mid-stream leaves the old or the new record, never a corrupt or missing one', async () => {
@@ -99,7 +100,7 @@ describe('file store across processes', () => {
     const next = await store.put('acct', { broker: 'fixture', tokenSet: (await store.get('acct'))!.tokenSet }, { expectedVersion: lastSeen });
     expect(next.version).toBe(lastSeen + 1);
     expect(await store.list()).toEqual(['acct']);
-    const leftovers = (await readdir(dir)).filter((n) => n !== 'acct.json');
+    const leftovers = [...(await readdir(dir)).filter((n) => n !== 'acct.json' && n !== 'locks'), ...(await readdir(join(dir, 'locks')))];
     // Only temp files and write locks of killed writers may remain; never a quarantined record.
     expect(leftovers.filter((n) => !/\.tmp$|\.wlock$|\.takeover-/.test(n))).toEqual([]);
     expect(await readFile(join(dir, 'acct.json'), 'utf8')).not.toContain('tok-');

@@ -159,7 +159,7 @@ describe('file store: files on disk', () => {
     for (let i = 0; i < 25; i++) version = (await store.put('acct', { broker: 'b', tokenSet: tokens(i) }, { expectedVersion: version })).version;
     await store.put('other', { broker: 'b', tokenSet: tokens(0) }, { expectedVersion: 0 });
     await store.delete('other');
-    expect(await readdir(dir)).toEqual(['acct.json']);
+    expect(await readdir(dir)).toEqual(['acct.json', 'locks']);
     expect(version).toBe(25);
   });
 
@@ -176,6 +176,7 @@ describe('file store: files on disk', () => {
     const { store, dir } = await setup();
     await store.put('b-acct', { broker: 'b', tokenSet: tokens(1) }, { expectedVersion: 0 });
     await store.put('a.acct', { broker: 'b', tokenSet: tokens(1) }, { expectedVersion: 0 });
+    // Also what earlier versions left: write mutexes next to the records.
     for (const name of ['x.json.123-abc.tmp', 'x.json.wlock', 'x.json.wlock.takeover-n-1', 'y.json.corrupt-1700000000000', 'notes.txt', '.json', 'bad name.json']) {
       await writeFile(join(dir, name), '{}');
     }
@@ -192,15 +193,19 @@ describe('file store: leftovers of killed writers', () => {
     const old = (Date.now() - 120_000) / 1000;
     await writeFile(join(dir, 'a.json.1-aa.tmp'), '{');
     await utimes(join(dir, 'a.json.1-aa.tmp'), old, old);
-    // Lock temp files and tickets are symlinks whose target is a record, not a path.
-    await symlink('{"pid":1}', join(dir, 'a.json.wlock.1-bb.tmp'));
-    await lutimes(join(dir, 'a.json.wlock.1-bb.tmp'), old, old);
-    await symlink('{"pid":1}', join(dir, 'a.json.wlock.takeover-n-1'));
-    await lutimes(join(dir, 'a.json.wlock.takeover-n-1'), old, old);
+    // Lock temp files and tickets are symlinks whose target is a record, not a path; the write
+    // mutexes live in locks/ (earlier versions: next to the records).
+    await mkdir(join(dir, 'locks'), { mode: 0o700 });
+    for (const name of ['a.json.wlock.1-bb.tmp', 'a.json.wlock.takeover-n-1', 'locks/a.wlock.1-dd.tmp', 'locks/a.wlock.takeover-n-2']) {
+      await symlink('{"pid":1}', join(dir, name));
+      await lutimes(join(dir, name), old, old);
+    }
     await symlink('{"pid":2}', join(dir, 'b.json.wlock.2-cc.tmp')); // young: may be a live writer's
+    await symlink('{"pid":2}', join(dir, 'locks/b.wlock.2-ee.tmp'));
     const store = createFileTokenStore({ dir });
     cleanups.push(() => store.close());
-    expect(await readdir(dir)).toEqual(['b.json.wlock.2-cc.tmp']);
+    expect(await readdir(dir)).toEqual(['b.json.wlock.2-cc.tmp', 'locks']);
+    expect(await readdir(join(dir, 'locks'))).toEqual(['b.wlock.2-ee.tmp']);
   });
 });
 
@@ -221,7 +226,7 @@ describe('file store: corruption', () => {
     expect(await store.get('acct')).toBeUndefined();
     expect(await store.list()).toEqual([]);
     expect((await store.put('acct', { broker: 'b', tokenSet: tokens(1) }, { expectedVersion: 0 })).version).toBe(1);
-    expect((await readdir(dir)).sort()).toEqual(['acct.json', q.slice(dir.length + 1)].sort());
+    expect((await readdir(dir)).sort()).toEqual(['acct.json', 'locks', q.slice(dir.length + 1)].sort());
   });
 
   it('quarantines a well-formed JSON file with the wrong shape, also when found by put', async () => {
@@ -275,7 +280,7 @@ describe('file store: encryption at rest', () => {
     }
     expect(reported).toEqual([]);
     expect((await readFile(store.pathOf('acct'))).equals(before)).toBe(true);
-    expect(await readdir(dir)).toEqual(['acct.json']);
+    expect(await readdir(dir)).toEqual(['acct.json', 'locks']);
     expect((await store.get('acct'))!.version).toBe(1);
   });
 
@@ -291,7 +296,7 @@ describe('file store: encryption at rest', () => {
     expect(e2.code).toBe('STORE_KEY');
     expect(e2.message).toContain('no encryption key');
     expect(StoreCorruptionError.isInstance(await rejection(keyed.put('plain', { broker: 'b', tokenSet: tokens(2) }, { expectedVersion: 1 })))).toBe(true);
-    expect((await readdir(dir)).sort()).toEqual(['plain.json', 'secret.json']);
+    expect((await readdir(dir)).sort()).toEqual(['locks', 'plain.json', 'secret.json']);
   });
 
   it('a tampered ciphertext, or a record copied into another account, is quarantined', async () => {

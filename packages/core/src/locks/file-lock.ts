@@ -4,12 +4,12 @@ import type { AcquireOptionsV1, LeaseV1, LockV1 } from '../contracts/lock';
 import { assertAccountId } from '../account-id';
 import { createSystemClock } from '../clock/system-clock';
 import { InvalidInputError, LockTimeoutError, TokensError } from '../errors';
-import { advanceFence, peekFence, reservedNext } from '../stores/file/fence-file';
+import { advanceFence } from '../stores/file/fence-file';
 import { acquireLockFile, removeOwnLock, replaceOwnLock, type LockRecord } from '../stores/file/lockfile';
 import { ensurePrivateDir } from '../stores/file/private-dir';
 
 export interface FileLockOptions {
-  /** Directory for `<accountId>.lock` and `<accountId>.fence` files; created 0700. */
+  /** Directory for the `<accountId>.lock` files and the fencing counter; created 0700. */
   dir: string;
   /** Lease expiry is judged on this clock. Polling for the lock always uses real time. */
   clock?: ClockV1;
@@ -25,15 +25,16 @@ export interface FileLock extends LockV1 {
 }
 
 /*
- * Fencing tokens live in `<accountId>.fence` (see fence-file.ts): a durable ceiling, raised by
- * a holder while it holds the lock and before it hands out a token above the old one. Tokens
- * are strictly increasing across every process on the host and across restarts, not
- * consecutive: a process reserves a block of them at a time and a crash skips the rest.
+ * Fencing tokens come from the directory's `fencing-counter` (see fence-file.ts): a durable
+ * ceiling, raised before anyone receives a token above the old one. Tokens are strictly
+ * increasing per account across every process on the host and across restarts, not
+ * consecutive: a process reserves a block of them at a time, for all accounts, and a crash
+ * skips the rest.
  */
 
 /**
  * A lock for the processes of one host, with leases and fencing tokens: `<dir>/<accountId>.lock`
- * holds `{ pid, hostname, fencingToken, expiresAt, nonce }` and is created exclusively. A
+ * holds `{ pid, hostname, nonce, expiresAt }` and is created exclusively. A
  * waiter takes over when the holder's pid is dead or its lease expired (see lockfile.ts for
  * why a takeover never removes a lock someone else just created). Only the holder (same
  * nonce) can release or extend.
@@ -54,7 +55,6 @@ export function createFileLock(options: FileLockOptions): FileLock {
   const leaseEnd = (r: LockRecord) => (options.clock === undefined ? r.expiresAt : undefined);
 
   const lockPath = (id: string) => join(dir, `${id}.lock`);
-  const fencePath = (id: string) => join(dir, `${id}.fence`);
 
   async function acquire(accountId: string, { ttlMs, waitMs, signal }: AcquireOptionsV1): Promise<LeaseV1> {
     assertAccountId(accountId);
@@ -63,54 +63,19 @@ export function createFileLock(options: FileLockOptions): FileLock {
     }
     const wait = Math.max(0, waitMs ?? ttlMs);
     const path = lockPath(accountId);
-    let peeks = 0;
-    // The lock record's informational token: from our reservation without a read; after a
-    // wait someone else probably held the lock, so read the counter then. A wrong guess is
-    // corrected under the lock.
-    const peek = () => {
-      const reserved = peeks++ === 0 ? reservedNext(fencePath(accountId)) : undefined;
-      if (reserved !== undefined) return reserved;
-      try {
-        return peekFence(fencePath(accountId), accountId);
-      } catch {
-        return 0;
-      }
-    };
-    const record = await acquireLockFile(path, {
-      ttlMs,
-      waitMs: wait,
-      pollMs,
-      now: () => clock.now(),
-      realNow,
-      ref: false,
-      signal,
-      peekFencingToken: async () => peek(),
-    });
+    const record = await acquireLockFile(path, { ttlMs, waitMs: wait, pollMs, now: () => clock.now(), realNow, ref: false, signal });
     if (!record) throw new LockTimeoutError({ accountId, waitedMs: wait });
-    const { current, fencingToken } = await handOut(accountId, record);
-    return lease(accountId, path, current, fencingToken);
-  }
-
-  /** Takes the next fencing token under the lock and makes it durable before anyone sees it. */
-  async function handOut(accountId: string, record: LockRecord): Promise<{ current: LockRecord; fencingToken: number }> {
-    const path = lockPath(accountId);
-    let current: LockRecord = record;
     let fencingToken: number;
     try {
-      // Durable when it resolves.
-      fencingToken = await advanceFence(fencePath(accountId), accountId);
-      if (record.fencingToken !== fencingToken) {
-        // The peeked value went stale while we waited; the record is informational, keep it honest.
-        const updated = { ...record, fencingToken };
-        if (await replaceOwnLock(path, updated, realNow, leaseEnd(record))) current = updated;
-      }
+      // The next fencing token, durable before anyone sees it.
+      fencingToken = await advanceFence(dir, accountId, realNow);
     } catch (error) {
       await removeOwnLock(path, record.nonce, realNow, leaseEnd(record)).catch(() => {});
       if (TokensError.isInstance(error)) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-      throw new TokensError({ message: `File lock could not update the fencing counter of account "${accountId}" (${code}).`, code: 'STORE_ERROR', isRetryable: true, cause: error });
+      throw new TokensError({ message: `File lock could not update the fencing counter in ${dir} (${code}).`, code: 'STORE_ERROR', isRetryable: true, cause: error });
     }
-    return { current, fencingToken };
+    return lease(accountId, path, record, fencingToken);
   }
 
   function lease(accountId: string, path: string, first: LockRecord, fencingToken: number): LeaseV1 {

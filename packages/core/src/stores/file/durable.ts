@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fsync, link, linkSync, open, openSync, readSync, rename, symlink, symlinkSync, unlink, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsync, link, linkSync, open, openSync, readSync, rename, unlink, unlinkSync, writeSync } from 'node:fs';
 
 /*
  * fsync scheduling shared by the file store and the file lock.
@@ -91,14 +91,6 @@ export function linkFile(existing: string, path: string): Promise<void> {
   return metadataCall(
     () => linkSync(existing, path),
     (cb) => link(existing, path, cb),
-  );
-}
-
-/** symlink(2): creates `path` (EEXIST if it exists) holding `target`; see metadataCall. */
-export function symlinkFile(target: string, path: string): Promise<void> {
-  return metadataCall(
-    () => symlinkSync(target, path),
-    (cb) => symlink(target, path, cb),
   );
 }
 

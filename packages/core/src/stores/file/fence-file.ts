@@ -1,107 +1,130 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { StoreCorruptionError } from '../../errors';
+import { LockTimeoutError, StoreCorruptionError } from '../../errors';
 import { writeFileAtomic } from './atomic-write';
 import { fdatasyncFile, readAll } from './durable';
+import { acquireLockFile, removeOwnLock } from './lockfile';
 
 /*
- * The fencing counter `<accountId>.fence` of the file lock: two slots, each a whole 4 KiB
- * block holding one checksummed line
+ * The fencing counter of a file-lock directory: ONE file, `fencing-counter`, for every account
+ * (no account's files can have that name: they all end in `.lock`, `.fence` or a ticket
+ * suffix). Two slots, each a whole 4 KiB block holding one checksummed line
  *
- *   tokens.fence/v2 <accountId> <ceiling> <check>   (padded with spaces to the block end)
+ *   tokens.fence/v2 * <ceiling> <check>   (padded with spaces to the block end)
  *
  * The value is the larger valid slot: a CEILING, no token handed out so far is above it.
  * Tokens are handed out from reservations (hi/lo): a holder that finds the ceiling it wrote
- * itself still in the file knows nobody else handed out a token since (anyone else would
- * have written a higher ceiling first), and continues from its reservation in memory, with
- * no write. Otherwise it reserves the next RESERVE tokens: writes ceiling + RESERVE over the
- * SMALLER slot in place and fdatasyncs it, before the first token of it is handed out. So one
- * process that keeps the lease of an account makes one durable write per RESERVE leases,
- * instead of one per lease (it was one of the two disk flushes of every refresh).
+ * itself still in the file knows nobody else reserved since, so every token anybody handed
+ * out for this account is below its next one, and it continues in memory, with no write.
+ * Otherwise it reserves the next RESERVE tokens under the short `fencing-counter.mutex` lock:
+ * writes ceiling + RESERVE over the SMALLER slot in place and fdatasyncs it before the first
+ * token of it is handed out. The caller holds the account's lock throughout, so nobody hands
+ * out a token for that account in between.
  *
- * Tokens stay strictly increasing across every process on the host, restarts and crashes: a
- * crashed holder's unused reservation is skipped, never reused. The other slot (the current
- * ceiling) lives in another block and is never written meanwhile, so a write torn by a crash
- * or power loss loses at most the new ceiling, of which nobody received a token yet.
- * Compared with temp file + rename: no inode allocated or freed, no rename, no directory
- * fsync.
+ * One counter for all accounts, where earlier versions kept `<accountId>.fence` per account:
+ * the first lease of an account used to create its own file (an fsync'd atomic write, and a
+ * directory fsync that every other lock file in the directory waited behind); now one process
+ * makes one durable write per RESERVE leases over all its accounts. Per-account counters left
+ * by earlier versions are read once, when the shared counter is created, and it starts above
+ * all of them. Processes of earlier versions must not share the directory with this one.
  *
- * Files written by earlier versions (one JSON object, or slots holding the last token) are
- * read the same way, and the JSON one is replaced atomically by this layout on the next
- * write. Earlier versions reading this layout hand out ceiling + 1, which is still above
- * every token handed out.
+ * Tokens stay strictly increasing per account across every process on the host, restarts and
+ * crashes: a crashed holder's unused reservation is skipped, never reused, and a write torn by
+ * a crash or power loss loses at most the new ceiling, of which nobody received a token yet
+ * (the other slot, in another block, is never written meanwhile).
  */
 
 /** Tokens reserved per durable write. */
 const RESERVE = 1000;
 
+export const COUNTER_NAME = 'fencing-counter';
+const SCOPE = '*';
 const SLOT = 4096;
 /** Longest possible line: magic, a 128-character account id, 16 digits, 8 hex digits. */
 const LINE_MAX = 256;
 const MAGIC = 'tokens.fence/v2';
 const LINE = /^tokens\.fence\/v2 (\S+) (\d{1,16}) ([0-9a-f]{8}) *$/;
+// The reservation mutex guards a read, a 4 KiB write and one fdatasync.
+const MUTEX_TTL_MS = 10_000;
+const MUTEX_WAIT_MS = 10_000;
 
 // Detects a torn slot. Even a torn slot that passed would only be taken if LARGER than the
 // intact one, which keeps tokens increasing.
-const check = (accountId: string, token: number) => crc32(`${MAGIC} ${accountId} ${token}`).toString(16).padStart(8, '0');
+const check = (scope: string, token: number) => crc32(`${MAGIC} ${scope} ${token}`).toString(16).padStart(8, '0');
 
-function slotBytes(accountId: string, token: number): Buffer {
-  const line = `${MAGIC} ${accountId} ${token} ${check(accountId, token)}`;
+function slotBytes(token: number): Buffer {
+  const line = `${MAGIC} ${SCOPE} ${token} ${check(SCOPE, token)}`;
   const buf = Buffer.alloc(SLOT, 0x20);
   buf.write(line, 0, 'utf8');
   buf[SLOT - 1] = 0x0a;
   return buf;
 }
 
-function parseSlot(buf: Buffer, offset: number, accountId: string): number | undefined {
+function parseSlot(buf: Buffer, offset: number, scope: string): number | undefined {
   if (buf.length < offset + LINE_MAX) return undefined;
   const m = LINE.exec(buf.toString('latin1', offset, offset + LINE_MAX));
-  if (!m || m[1] !== accountId) return undefined;
+  if (!m || m[1] !== scope) return undefined;
   const value = Number(m[2]);
-  return Number.isSafeInteger(value) && m[3] === check(accountId, value) ? value : undefined;
+  return Number.isSafeInteger(value) && m[3] === check(scope, value) ? value : undefined;
 }
 
-type Parsed = { kind: 'v2'; slots: [number | undefined, number | undefined]; value: number } | { kind: 'v1'; value: number };
+type Slots = [number | undefined, number | undefined];
 
 function corrupt(path: string, accountId: string): StoreCorruptionError {
   // Guessing a value could hand out a token twice; a human must look.
   return new StoreCorruptionError({
     accountId,
-    message: `Fencing counter ${path} is unreadable. Restore it, or delete it only if no store has accepted tokens for account "${accountId}" (stores refuse lower tokens).`,
+    message: `Fencing counter ${path} is unreadable. Restore it from a backup; deleted, it starts again from the per-account counters of earlier versions or 0, and stores refuse tokens below the ones they accepted.`,
   });
 }
 
-function parse(buf: Buffer, path: string, accountId: string): Parsed {
-  if (buf[0] === 0x7b /* { */) {
-    let value: unknown;
-    try {
-      value = (JSON.parse(buf.toString('utf8')) as { fencingToken?: unknown }).fencingToken;
-    } catch {
-      value = undefined;
-    }
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw corrupt(path, accountId);
-    return { kind: 'v1', value };
-  }
-  const slots: [number | undefined, number | undefined] = [parseSlot(buf, 0, accountId), parseSlot(buf, SLOT, accountId)];
+/** Both slots and the ceiling; throws StoreCorruptionError when neither slot is valid. */
+function parseSlots(buf: Buffer, path: string, scope: string, accountId: string): { slots: Slots; value: number } {
+  const slots: Slots = [parseSlot(buf, 0, scope), parseSlot(buf, SLOT, scope)];
   const valid = slots.filter((v): v is number => v !== undefined);
   if (valid.length === 0) throw corrupt(path, accountId);
-  return { kind: 'v2', slots, value: Math.max(...valid) };
+  return { slots, value: Math.max(...valid) };
 }
 
-/** The ceiling of the tokens handed out for the account (0 when none). Throws StoreCorruptionError when unreadable. */
-export function readFence(path: string, accountId: string): number {
+/** A per-account counter of an earlier version: one JSON object, or v2 slots naming the account. */
+function parseLegacy(buf: Buffer, path: string, accountId: string): number {
+  if (buf[0] !== 0x7b /* { */) return parseSlots(buf, path, accountId, accountId).value;
+  let value: unknown;
+  try {
+    value = (JSON.parse(buf.toString('utf8')) as { fencingToken?: unknown }).fencingToken;
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw corrupt(path, accountId);
+  return value;
+}
+
+function readFile(path: string): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
-    return parse(readAll(fd), path, accountId).value;
+    return readAll(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The highest per-account counter earlier versions left in `dir` (0 when none). */
+function legacyCeiling(dir: string): number {
+  let max = 0;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.fence')) continue;
+    const path = join(dir, name);
+    const bytes = readFile(path);
+    if (bytes) max = Math.max(max, parseLegacy(bytes, path, name.slice(0, -'.fence'.length)));
+  }
+  return max;
 }
 
 interface Reservation {
@@ -111,73 +134,69 @@ interface Reservation {
   next: number;
 }
 
-/** Reservations of this process, by fence file path (every lock instance shares them). */
+/** Reservations of this process, by counter path (every lock instance on a directory shares one). */
 const reservations = new Map<string, Reservation>();
+/** Reservations being made now, so concurrent leases of one process wait for one write. */
+const reserving = new Map<string, Promise<void>>();
 
-/** Our reservation, when it has tokens left and (given the file's ceiling) nobody reserved since. */
-function usableReservation(path: string, fileCeiling?: number): Reservation | undefined {
-  const mine = reservations.get(path);
-  if (!mine || mine.next > mine.ceiling) return undefined;
-  return fileCeiling === undefined || fileCeiling === mine.ceiling ? mine : undefined;
+/** Writes a new ceiling RESERVE above the current one; the caller holds the reservation mutex. */
+async function reserve(dir: string, path: string, accountId: string): Promise<void> {
+  const bytes = readFile(path);
+  if (!bytes) {
+    const ceiling = legacyCeiling(dir) + RESERVE;
+    await writeFileAtomic(path, Buffer.concat([slotBytes(ceiling), slotBytes(ceiling)]));
+    reservations.set(path, { ceiling, next: ceiling - RESERVE + 1 });
+    return;
+  }
+  const { slots, value } = parseSlots(bytes, path, SCOPE, accountId);
+  const ceiling = value + RESERVE;
+  const [a, b] = slots;
+  // Overwrite the older (or unreadable) slot; the current ceiling stays intact in the other.
+  const slot = a === undefined || (b !== undefined && a <= b) ? 0 : 1;
+  const fd = openSync(path, 'r+');
+  try {
+    const out = slotBytes(ceiling);
+    for (let off = 0; off < SLOT; ) off += writeSync(fd, out, off, SLOT - off, slot * SLOT + off);
+    await fdatasyncFile(fd);
+  } finally {
+    closeSync(fd);
+  }
+  reservations.set(path, { ceiling, next: value + 1 });
+}
+
+async function reserveUnderMutex(dir: string, path: string, accountId: string, realNow: () => number): Promise<void> {
+  const mutexPath = `${path}.mutex`;
+  const held = await acquireLockFile(mutexPath, { ttlMs: MUTEX_TTL_MS, waitMs: MUTEX_WAIT_MS, pollMs: 2, now: realNow, realNow, ref: true });
+  if (!held) throw new LockTimeoutError({ accountId, waitedMs: MUTEX_WAIT_MS });
+  try {
+    await reserve(dir, path, accountId);
+  } finally {
+    await removeOwnLock(mutexPath, held.nonce, realNow, held.expiresAt).catch(() => {});
+  }
 }
 
 /**
- * Takes the next token, durable when it resolves. The caller must hold the lock: it is the
- * only writer.
+ * Takes the next fencing token for an account, durable when it resolves. The caller must hold
+ * that account's lock in `dir`.
  */
-export async function advanceFence(path: string, accountId: string): Promise<number> {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r+');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    reservations.delete(path);
-    await writeFileAtomic(path, Buffer.concat([slotBytes(accountId, RESERVE), slotBytes(accountId, RESERVE)]));
-    reservations.set(path, { ceiling: RESERVE, next: 2 });
-    return 1;
-  }
-  let parsed: Parsed;
-  try {
-    parsed = parse(readAll(fd), path, accountId);
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  const mine = parsed.kind === 'v2' ? usableReservation(path, parsed.value) : undefined;
-  if (mine) {
-    closeSync(fd);
-    return mine.next++;
-  }
-  // Nothing reserved, used up, or someone else reserved since: the next RESERVE tokens.
-  reservations.delete(path);
-  const first = parsed.value + 1;
-  const ceiling = parsed.value + RESERVE;
-  if (parsed.kind === 'v1') {
-    closeSync(fd);
-    await writeFileAtomic(path, Buffer.concat([slotBytes(accountId, ceiling), slotBytes(accountId, ceiling)]));
-  } else {
-    try {
-      const [a, b] = parsed.slots;
-      // Overwrite the older (or unreadable) slot; the current ceiling stays intact in the other.
-      const slot = a === undefined || (b !== undefined && a <= b) ? 0 : 1;
-      const bytes = slotBytes(accountId, ceiling);
-      for (let off = 0; off < SLOT; ) off += writeSync(fd, bytes, off, SLOT - off, slot * SLOT + off);
-      await fdatasyncFile(fd);
-    } finally {
-      closeSync(fd);
+export async function advanceFence(dir: string, accountId: string, realNow: () => number): Promise<number> {
+  const path = join(dir, COUNTER_NAME);
+  // More than one round only when other processes reserve in between ours, every time.
+  for (let round = 0; round < 50; round++) {
+    const mine = reservations.get(path);
+    if (mine && mine.next <= mine.ceiling) {
+      const bytes = readFile(path);
+      // Our ceiling is still the file's: nobody reserved since, and every token handed out
+      // for this account so far is below mine.next.
+      if (bytes && parseSlots(bytes, path, SCOPE, accountId).value === mine.ceiling) return mine.next++;
     }
+    let running = reserving.get(path);
+    if (!running) {
+      reservations.delete(path);
+      running = reserveUnderMutex(dir, path, accountId, realNow).finally(() => reserving.delete(path));
+      reserving.set(path, running);
+    }
+    await running;
   }
-  reservations.set(path, { ceiling, next: first + 1 });
-  return first;
-}
-
-/** The token this process would hand out next if nobody else took the lock meanwhile (no file read). */
-export function reservedNext(path: string): number | undefined {
-  return usableReservation(path)?.next;
-}
-
-/** The token `advanceFence` would hand out now. Throws like `readFence`. */
-export function peekFence(path: string, accountId: string): number {
-  const value = readFence(path, accountId);
-  return usableReservation(path, value)?.next ?? value + 1;
+  throw new LockTimeoutError({ accountId, waitedMs: 50 * MUTEX_WAIT_MS });
 }

@@ -61,8 +61,9 @@ function storeError(op: string, accountId: string, error: unknown): TokensError 
  * A durable token store for one host: one JSON file per account, written atomically.
  *
  * Compare-and-set across processes: every read-compare-write (put, delete, quarantine) runs
- * under a short per-account write mutex, the lock file `<accountId>.json.wlock` (exclusive
- * create, stale recovery by dead pid or a 10 s lease; see lockfile.ts). Plain reads take no
+ * under a short per-account write mutex, the lock file `locks/<accountId>.wlock` (exclusive
+ * create, stale recovery by dead pid or a 10 s lease; see lockfile.ts). Earlier versions kept
+ * it at `<accountId>.json.wlock`: processes sharing a store must run the same version. Plain reads take no
  * lock: an atomic rename means they see the old or the new file, never a mix.
  */
 export function createFileTokenStore(options: FileTokenStoreOptions): FileTokenStore {
@@ -72,8 +73,13 @@ export function createFileTokenStore(options: FileTokenStoreOptions): FileTokenS
   const realClock = createSystemClock();
   const realNow = () => realClock.now();
   ensurePrivateDir(dir);
+  // Write mutexes live apart from the records: the records' directory is fsynced after every
+  // write, and creating or removing a name in it waits for that fsync to finish.
+  const lockDir = join(dir, 'locks');
+  ensurePrivateDir(lockDir, 'lock directory');
   // Temp files of writers killed mid-write; young ones may belong to a live writer.
   sweepTempFiles(dir, realNow());
+  sweepTempFiles(lockDir, realNow());
 
   const pathOf = (accountId: string) => join(dir, `${accountId}${RECORD_SUFFIX}`);
   const accountOf = (name: string) => {
@@ -101,7 +107,7 @@ export function createFileTokenStore(options: FileTokenStoreOptions): FileTokenS
     chains.set(accountId, tail);
     await prev;
     try {
-      const lockPath = `${pathOf(accountId)}.wlock`;
+      const lockPath = join(lockDir, `${accountId}.wlock`);
       // ref'd waits: a pending write is in-flight I/O and must keep a short script alive.
       const held = await acquireLockFile(lockPath, {
         ttlMs: MUTEX_TTL_MS,

@@ -1,9 +1,8 @@
-// Reads are synchronous (a few microseconds, no journal). The hot path's creates, links and
-// unlinks move to the thread pool while our fsyncs run there (metadataCall in durable.ts).
+// Every call here is synchronous: a few microseconds in a lock directory, which nobody fsyncs.
 import { linkSync, readFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { tempPathFor, uniqueId } from './atomic-write';
-import { unlinkFile } from './durable';
 import { codeOf, createNode, createNodeSync, readLockNode, unlinkQuietly } from './lock-nodes';
 
 /*
@@ -32,7 +31,8 @@ export interface LockRecord {
   nonce: string;
   /** Lease end, on the clock of whoever judges staleness. */
   expiresAt: number;
-  createdAt: number;
+  /** Written by earlier versions only (informational). */
+  createdAt?: number;
   fencingToken?: number;
 }
 
@@ -51,14 +51,35 @@ const FAST_RELEASE_MARGIN_MS = 2_000;
 /** How long an unreadable lock file is left alone before it counts as stale. */
 export const UNREADABLE_GRACE_MS = 10_000;
 
+/*
+ * A record is written as one short line, `tl1:<pid>:<host>:<nonce>:<expiresAt>` (host: crc32
+ * of the hostname; numbers after the pid in base 36), so that it fits in the inode of a symlink:
+ * ext4 keeps a target under 60 bytes in the inode itself, where a longer one (our earlier JSON
+ * records) needs a disk block allocated on every lock and freed (and, mounted with `discard`,
+ * trimmed) on every release. JSON records of earlier versions are still read.
+ */
+const COMPACT = /^tl1:(\d{1,10}):([0-9a-f]{8}):([0-9a-z]{1,24}):([0-9a-z]{1,11})$/;
+const FAST_SYMLINK_MAX = 59;
+const HOST_TAG = crc32(HOST).toString(16).padStart(8, '0');
+// Unique per process (32 random bits; the pid and host are in the record too), counted per lock.
+const NONCE_PREFIX = uniqueId().slice(0, 8);
+let nonceSeq = 0;
+
 export function newNonce(): string {
-  return uniqueId();
+  return NONCE_PREFIX + (nonceSeq++).toString(36);
 }
 
-export function newLockRecord(expiresAt: number, now: number, fencingToken?: number): LockRecord {
-  const r: LockRecord = { pid: PID, hostname: HOST, nonce: newNonce(), expiresAt, createdAt: now };
-  if (fencingToken !== undefined) r.fencingToken = fencingToken;
-  return r;
+export function newLockRecord(expiresAt: number): LockRecord {
+  return { pid: PID, hostname: HOST, nonce: newNonce(), expiresAt };
+}
+
+/** The text of a lock file. */
+export function encodeLockRecord(r: LockRecord): string {
+  if (r.hostname === HOST && r.fencingToken === undefined && r.createdAt === undefined && Number.isSafeInteger(r.expiresAt) && r.expiresAt >= 0 && /^[0-9a-z]+$/.test(r.nonce)) {
+    const text = `tl1:${r.pid}:${HOST_TAG}:${r.nonce}:${r.expiresAt.toString(36)}`;
+    if (text.length <= FAST_SYMLINK_MAX) return text;
+  }
+  return JSON.stringify(r);
 }
 
 /** False only when `pid` surely no longer runs on this host (zombies count as dead). */
@@ -103,6 +124,8 @@ function isLockRecord(v: unknown): v is LockRecord {
 }
 
 function parseRecord(text: string): LockRecord | undefined {
+  const m = COMPACT.exec(text);
+  if (m) return { pid: Number(m[1]), hostname: m[2] === HOST_TAG ? HOST : `crc32:${m[2]}`, nonce: m[3]!, expiresAt: parseInt(m[4]!, 36) };
   try {
     const parsed: unknown = JSON.parse(text);
     return isLockRecord(parsed) ? parsed : undefined;
@@ -133,7 +156,7 @@ function readLockSync(path: string): LockState {
 
 /** Creates the lock if nobody holds it. Resolves false on EEXIST. */
 export function tryCreateLock(path: string, record: LockRecord): Promise<boolean> {
-  return createNode(path, JSON.stringify(record));
+  return createNode(path, encodeLockRecord(record));
 }
 
 function identity(state: LockState): string | undefined {
@@ -254,9 +277,8 @@ async function onOwnLock(path: string, nonce: string, realNow: () => number, fn:
  * Runs `fn` on our own lock. `realLeaseEnd` (the real-time end of the lease the lock file
  * shows now) allows a fast path: while that lease is comfortably live and we are alive, nobody
  * judges the lock stale, so nobody else takes its removal ticket or touches it; checking the
- * nonce is enough. `fn` starts synchronously after the check (its unlink may then wait in the
- * pool queue), so the margin only has to cover clock differences between processes, a stall
- * of this process in those few syscalls, and that queue.
+ * nonce is enough. `fn` runs synchronously right after the check, so the margin only has to
+ * cover clock differences between processes and a stall of this process in those few syscalls.
  */
 async function onOwnLockFast(path: string, nonce: string, realNow: () => number, realLeaseEnd: number | undefined, fn: () => boolean | Promise<boolean>): Promise<boolean> {
   if (realLeaseEnd !== undefined && realNow() < realLeaseEnd - FAST_RELEASE_MARGIN_MS) {
@@ -268,15 +290,18 @@ async function onOwnLockFast(path: string, nonce: string, realNow: () => number,
 
 /** Removes the lock only if it is still ours (same nonce). */
 export function removeOwnLock(path: string, nonce: string, realNow: () => number, realLeaseEnd?: number): Promise<boolean> {
-  // The unlink is issued at once; the margin above covers a pool queue of well under 2 s.
-  return onOwnLockFast(path, nonce, realNow, realLeaseEnd, () => unlinkFile(path).then(() => true));
+  // On the event loop, like createNode: lock directories are never fsynced.
+  return onOwnLockFast(path, nonce, realNow, realLeaseEnd, () => {
+    unlinkSync(path);
+    return true;
+  });
 }
 
 /** Rewrites our own lock (new expiry or fencing token), keeping the nonce, atomically. */
 export function replaceOwnLock(path: string, record: LockRecord, realNow: () => number, realLeaseEnd?: number): Promise<boolean> {
   return onOwnLockFast(path, record.nonce, realNow, realLeaseEnd, () => {
     const tmp = tempPathFor(path);
-    createNodeSync(tmp, JSON.stringify(record));
+    createNodeSync(tmp, encodeLockRecord(record));
     try {
       renameSync(tmp, path);
     } catch (error) {
@@ -300,8 +325,6 @@ export interface AcquireLockFileOptions {
   /** Keep the process alive while waiting. Background callers pass false. */
   ref: boolean;
   signal?: AbortSignal;
-  /** Fencing token to show in the record (informational; the caller decides the real one). */
-  peekFencingToken?: () => Promise<number | undefined>;
 }
 
 function wait(ms: number, ref: boolean, signal?: AbortSignal): Promise<void> {
@@ -328,7 +351,7 @@ export async function acquireLockFile(path: string, o: AcquireLockFileOptions): 
     s.kind === 'free' || (s.kind === 'held' ? holderIsGone(s.record, o.now()) : o.realNow() - s.mtimeMs > UNREADABLE_GRACE_MS);
   for (;;) {
     if (o.signal?.aborted) throw o.signal.reason;
-    const record = newLockRecord(o.now() + o.ttlMs, o.now(), o.peekFencingToken ? await o.peekFencingToken() : undefined);
+    const record = newLockRecord(o.now() + o.ttlMs);
     if (await tryCreateLock(path, record)) return record;
     const state = await readLock(path);
     // Removed a stale lock: try again at once, even at the deadline (a few times, in case
