@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,10 +10,13 @@ afterEach(async () => {
   await Promise.all(cleanups.splice(0).map((c) => c()));
 });
 
+/** A fresh lock directory, created (0700) by a first lock instance. */
 async function lockDir(): Promise<string> {
   const tmp = await tempDir('fence');
   cleanups.push(tmp.cleanup);
-  return join(tmp.path, 'locks');
+  const dir = join(tmp.path, 'locks');
+  createFileLock({ dir });
+  return dir;
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
@@ -28,24 +31,37 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
 const SLOT = 4096;
 /** Tokens a process reserves per durable write (fence-file.ts). */
 const RESERVE = 1000;
+/** The one counter of a lock directory, for all accounts. */
+const COUNTER = 'fencing-counter';
 
-/** Writes a valid slot, as another process reserving up to `ceiling` would. */
-async function writeSlot(dir: string, id: string, index: 0 | 1, ceiling: number): Promise<void> {
-  const path = join(dir, `${id}.fence`);
+/** One checksummed slot line; the shared counter's scope is `*`, a legacy file names its account. */
+const slotLine = (scope: string, value: number) => `tokens.fence/v2 ${scope} ${value} ${crc32(`tokens.fence/v2 ${scope} ${value}`).toString(16).padStart(8, '0')}`;
+
+/** A whole two-slot file as fence-file.ts writes it: each slot padded with spaces, ending in a newline. */
+function twoSlots(scope: string, a: number, b: number): Buffer {
+  const bytes = Buffer.alloc(2 * SLOT, 0x20);
+  for (const [index, value] of [a, b].entries()) {
+    bytes.write(slotLine(scope, value), index * SLOT, 'latin1');
+    bytes[(index + 1) * SLOT - 1] = 0x0a;
+  }
+  return bytes;
+}
+
+/** Writes a valid slot into the counter, as another process reserving up to `ceiling` would. */
+async function writeSlot(dir: string, index: 0 | 1, ceiling: number): Promise<void> {
+  const path = join(dir, COUNTER);
   const bytes = await readFile(path);
-  const line = `tokens.fence/v2 ${id} ${ceiling} ${crc32(`tokens.fence/v2 ${id} ${ceiling}`).toString(16).padStart(8, '0')}`;
   bytes.fill(0x20, index * SLOT, (index + 1) * SLOT - 1);
-  bytes.write(line, index * SLOT, 'latin1');
+  bytes.write(slotLine('*', ceiling), index * SLOT, 'latin1');
   await writeFile(path, bytes);
 }
 
-/** The two slot lines of a fence file, as [token, line] (token undefined when the line is not a slot). */
-async function slots(dir: string, id: string): Promise<Array<{ token: number | undefined; line: string }>> {
-  const bytes = await readFile(join(dir, `${id}.fence`));
+/** The ceilings in the counter's two slots (undefined where a slot is not a valid `*` line). */
+async function slots(dir: string): Promise<Array<number | undefined>> {
+  const bytes = await readFile(join(dir, COUNTER));
   return [0, SLOT].map((at) => {
-    const line = bytes.toString('latin1', at, at + SLOT).trimEnd();
-    const m = /^tokens\.fence\/v2 (\S+) (\d+) [0-9a-f]{8}$/.exec(line);
-    return { token: m && m[1] === id ? Number(m[2]) : undefined, line };
+    const m = /^tokens\.fence\/v2 (\S+) (\d+) ([0-9a-f]{8})$/.exec(bytes.toString('latin1', at, at + SLOT).trimEnd());
+    return m && m[1] === '*' && m[0] === slotLine('*', Number(m[2])) ? Number(m[2]) : undefined;
   });
 }
 
@@ -56,94 +72,151 @@ async function takeOne(dir: string, id: string): Promise<number> {
 }
 
 describe('file lock fencing counter', () => {
-  it('reserves a block of tokens with one durable write, then hands them out without writing', async () => {
+  it('reserves a block of tokens for all accounts with one durable write, then hands them out without writing', async () => {
     const dir = await lockDir();
-    expect(await takeOne(dir, 'acct')).toBe(1);
-    expect((await stat(join(dir, 'acct.fence'))).size).toBe(2 * SLOT);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([RESERVE, RESERVE]);
-    const written = await readFile(join(dir, 'acct.fence'));
-    // New lock instances in the same process share the reservation.
-    for (const expected of [2, 3, 4]) expect(await takeOne(dir, 'acct')).toBe(expected);
-    expect(await readFile(join(dir, 'acct.fence'))).toEqual(written);
+    expect(await takeOne(dir, 'a')).toBe(1);
+    // Exactly two 4 KiB slots, both holding the first ceiling.
+    expect(await readFile(join(dir, COUNTER))).toEqual(twoSlots('*', RESERVE, RESERVE));
+    const written = await readFile(join(dir, COUNTER));
+    // Other accounts and new lock instances in the same process share the reservation: tokens
+    // go on from it, strictly increasing, and nothing is written.
+    const tokens = [];
+    for (const id of ['b', 'a', 'c', 'b']) tokens.push(await takeOne(dir, id));
+    expect(tokens).toEqual([2, 3, 4, 5]);
+    expect(await readFile(join(dir, COUNTER))).toEqual(written);
+    // No per-account counter, and the reservation mutex is gone.
+    expect(await readdir(dir)).toEqual([COUNTER]);
   });
 
   it('after another process reserved, reserves again above its ceiling, over the older slot', async () => {
     const dir = await lockDir();
-    expect(await takeOne(dir, 'acct')).toBe(1);
-    // Another process took the lock and reserved up to 2000 (over slot 0: the slots were equal).
-    await writeSlot(dir, 'acct', 0, 2 * RESERVE);
-    expect(await takeOne(dir, 'acct')).toBe(2 * RESERVE + 1);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([2 * RESERVE, 3 * RESERVE]);
-    expect(await takeOne(dir, 'acct')).toBe(2 * RESERVE + 2);
+    expect(await takeOne(dir, 'a')).toBe(1);
+    // Another process reserved up to 2000 (over slot 0: the slots were equal).
+    await writeSlot(dir, 0, 2 * RESERVE);
+    // Our reservation (up to 1000) is dropped, for every account.
+    expect(await takeOne(dir, 'b')).toBe(2 * RESERVE + 1);
+    expect(await slots(dir)).toEqual([2 * RESERVE, 3 * RESERVE]);
+    expect(await takeOne(dir, 'a')).toBe(2 * RESERVE + 2);
     // And again: the other process's next ceiling goes over the older slot (2000).
-    await writeSlot(dir, 'acct', 0, 4 * RESERVE);
-    expect(await takeOne(dir, 'acct')).toBe(4 * RESERVE + 1);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([4 * RESERVE, 5 * RESERVE]);
+    await writeSlot(dir, 0, 4 * RESERVE);
+    expect(await takeOne(dir, 'c')).toBe(4 * RESERVE + 1);
+    expect(await slots(dir)).toEqual([4 * RESERVE, 5 * RESERVE]);
+    expect(await readdir(dir)).toEqual([COUNTER]);
   });
 
-  it('uses up a reservation, then reserves the next block', async () => {
+  it('uses up a reservation over several accounts, then reserves the next block', async () => {
     const dir = await lockDir();
     const lock = createFileLock({ dir });
     const tokens: number[] = [];
+    let afterFirst: Buffer | undefined;
     for (let i = 0; i < RESERVE + 2; i++) {
-      const lease = await lock.acquire('acct', { ttlMs: 5000 });
+      const lease = await lock.acquire(`acct-${i % 3}`, { ttlMs: 5000 });
       tokens.push(lease.fencingToken);
       await lease.release();
+      if (i === 0) afterFirst = await readFile(join(dir, COUNTER));
+      // The whole first block came from that one write.
+      if (i === RESERVE - 1) expect(await readFile(join(dir, COUNTER))).toEqual(afterFirst);
     }
     expect(tokens).toEqual(Array.from({ length: RESERVE + 2 }, (_, i) => i + 1));
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([2 * RESERVE, RESERVE]);
+    expect(await slots(dir)).toEqual([2 * RESERVE, RESERVE]);
   });
 
-  it('continues from a counter written by earlier versions (one JSON object) and converts it', async () => {
+  it('starts above the per-account counters of earlier versions, for any account, and leaves them alone', async () => {
     const dir = await lockDir();
-    expect(await takeOne(dir, 'other')).toBe(1); // creates the directory
-    await writeFile(join(dir, 'acct.fence'), `${JSON.stringify({ accountId: 'acct', fencingToken: 41 })}\n`);
-    expect(await takeOne(dir, 'acct')).toBe(42);
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([41 + RESERVE, 41 + RESERVE]);
-    expect(await takeOne(dir, 'acct')).toBe(43);
+    // One JSON object (the first format) and a v2 two-slot file naming its account.
+    const legacyA = `${JSON.stringify({ accountId: 'a', fencingToken: 41 })}\n`;
+    const legacyB = twoSlots('b', 75, 70);
+    await writeFile(join(dir, 'a.fence'), legacyA);
+    await writeFile(join(dir, 'b.fence'), legacyB);
+    // Above the highest of them (b's 75), also for `a`, whose own counter was at 41.
+    expect(await takeOne(dir, 'a')).toBe(76);
+    expect(await slots(dir)).toEqual([75 + RESERVE, 75 + RESERVE]);
+    expect(await takeOne(dir, 'new')).toBe(77);
+    expect(await takeOne(dir, 'b')).toBe(78);
+    expect((await readdir(dir)).sort()).toEqual(['a.fence', 'b.fence', COUNTER]);
+    expect(await readFile(join(dir, 'a.fence'), 'utf8')).toBe(legacyA);
+    expect(await readFile(join(dir, 'b.fence'))).toEqual(legacyB);
+    // Once the shared counter exists they are not read again, even when it is time to reserve.
+    await writeFile(join(dir, 'a.fence'), 'garbage');
+    await writeFile(join(dir, 'b.fence'), twoSlots('b', 90_000, 90_000));
+    await writeSlot(dir, 0, 75 + 2 * RESERVE);
+    expect(await takeOne(dir, 'b')).toBe(76 + 2 * RESERVE);
+    expect(await slots(dir)).toEqual([75 + 2 * RESERVE, 75 + 3 * RESERVE]);
   });
 
-  it('a torn write of a new ceiling loses nothing: a restarted process goes on above the intact one', async () => {
+  it('refuses to start the shared counter over a corrupt per-account counter, and hands out nothing', async () => {
+    const dir = await lockDir();
+    const lock = createFileLock({ dir });
+    for (const [name, content] of [
+      ['a.fence', '{"accountId":"a","fencingToken":"7"}\n'],
+      ['a.fence', '{"accountId":"a","fencingToken":-1}\n'],
+      ['a.fence', Buffer.alloc(2 * SLOT, 0x41)],
+      // Valid slots, but naming another account than the file's.
+      ['other.fence', twoSlots('b', 75, 75)],
+    ] as const) {
+      await writeFile(join(dir, name), content);
+      const error = await rejection(lock.acquire('x', { ttlMs: 5000 }));
+      expect(StoreCorruptionError.isInstance(error), name).toBe(true);
+      expect(error.message).toContain(`${name} is unreadable`);
+      // No counter created, the lock and the mutex given back.
+      expect(await readdir(dir)).toEqual([name]);
+      await rm(join(dir, name));
+    }
+    // Nothing was reserved or handed out meanwhile: the counter starts from the legacy value.
+    await writeFile(join(dir, 'a.fence'), '{"accountId":"a","fencingToken":9}\n');
+    expect(await takeOne(dir, 'x')).toBe(10);
+  });
+
+  it('a torn write of a new ceiling loses nothing: a new process goes on above the intact one', async () => {
     assertBuilt();
     const dir = await lockDir();
-    expect(await takeOne(dir, 'acct')).toBe(1);
-    await writeSlot(dir, 'acct', 0, 2 * RESERVE);
-    expect(await takeOne(dir, 'acct')).toBe(2 * RESERVE + 1); // slots [2000, 3000]
+    expect(await takeOne(dir, 'a')).toBe(1);
+    await writeSlot(dir, 0, 2 * RESERVE);
+    expect(await takeOne(dir, 'b')).toBe(2 * RESERVE + 1); // slots [2000, 3000]
     // As if the machine died while writing 4000 over the 2000: half a line, wrong checksum.
-    const path = join(dir, 'acct.fence');
+    const path = join(dir, COUNTER);
     const bytes = await readFile(path);
-    bytes.write('tokens.fence/v2 acct 4000 0000', 0, 'latin1');
+    bytes.write('tokens.fence/v2 * 4000 0000', 0, 'latin1');
     await writeFile(path, bytes);
+    expect(await slots(dir)).toEqual([undefined, 3 * RESERVE]);
     // A new process knows only the file.
-    const holder = runFixture('file-lock-holder.mjs', [dir, 'acct', '600000']);
+    const holder = runFixture('file-lock-holder.mjs', [dir, 'a', '600000']);
     try {
       const { fencingToken } = JSON.parse(await holder.nextLine()) as { fencingToken: number };
       expect(fencingToken).toBe(3 * RESERVE + 1);
+      expect(await slots(dir)).toEqual([4 * RESERVE, 3 * RESERVE]);
+      // This process sees that the ceiling is no longer its own and reserves above it.
+      expect(await takeOne(dir, 'b')).toBe(4 * RESERVE + 1);
+      expect(await slots(dir)).toEqual([4 * RESERVE, 5 * RESERVE]);
     } finally {
       await kill(holder);
     }
-    expect((await slots(dir, 'acct')).map((s) => s.token)).toEqual([4 * RESERVE, 3 * RESERVE]);
   });
 
-  it('refuses to guess when no slot is readable, and hands out nothing', async () => {
+  it('refuses to guess when no slot of the counter is readable, and gives the lock back', async () => {
     const dir = await lockDir();
-    expect(await takeOne(dir, 'acct')).toBe(1);
-    await writeFile(join(dir, 'acct.fence'), Buffer.alloc(2 * SLOT, 0x41));
+    expect(await takeOne(dir, 'a')).toBe(1);
     const lock = createFileLock({ dir });
-    const error = await rejection(lock.acquire('acct', { ttlMs: 5000 }));
-    expect(StoreCorruptionError.isInstance(error)).toBe(true);
-    expect(error.message).toContain('acct.fence is unreadable');
-    expect(await readdir(dir)).toEqual(['acct.fence']); // the lock was given back
-    // Same for an old-format counter without a number.
-    await writeFile(join(dir, 'acct.fence'), '{"accountId":"acct","fencingToken":"7"}\n');
-    expect(StoreCorruptionError.isInstance(await rejection(lock.acquire('acct', { ttlMs: 5000 })))).toBe(true);
-    // Slots naming another account do not count either.
-    expect(await takeOne(dir, 'acct2')).toBe(1);
-    await writeFile(join(dir, 'other.fence'), await readFile(join(dir, 'acct2.fence')));
-    expect(StoreCorruptionError.isInstance(await rejection(lock.acquire('other', { ttlMs: 5000 })))).toBe(true);
+    for (const content of [
+      Buffer.alloc(2 * SLOT, 0x41),
+      // Valid slots of a per-account counter do not count for the shared one.
+      twoSlots('a', 5000, 5000),
+      // Cut short.
+      Buffer.from(slotLine('*', 5000)),
+    ]) {
+      await writeFile(join(dir, COUNTER), content);
+      // Even in the middle of this process's reservation, and for any account.
+      for (const id of ['a', 'b']) {
+        const error = await rejection(lock.acquire(id, { ttlMs: 5000 }));
+        expect(StoreCorruptionError.isInstance(error), id).toBe(true);
+        expect(error.message).toContain('fencing-counter is unreadable');
+        expect(await readdir(dir)).toEqual([COUNTER]); // no `.lock`, no mutex
+        expect(await readFile(join(dir, COUNTER))).toEqual(content); // and left as it was
+      }
+    }
   });
 
-  it('concurrent refresh cycles over many accounts: every account gets 1..n, every write lands', async () => {
+  it('concurrent refresh cycles over many accounts: increasing tokens per account, every write lands', async () => {
     const tmp = await tempDir('fence-many');
     cleanups.push(tmp.cleanup);
     const lock = createFileLock({ dir: join(tmp.path, 'locks') });
@@ -152,7 +225,7 @@ describe('file lock fencing counter', () => {
     const accounts = Array.from({ length: 40 }, (_, i) => `acct-${i}`);
     const tokens = new Map<string, number[]>(accounts.map((id) => [id, []]));
     const rounds = 4;
-    // All accounts at once, so fsyncs go to the thread pool and directory fsyncs are shared.
+    // All accounts at once, so leases of many accounts wait for the same reservation.
     await Promise.all(
       accounts.flatMap((id) =>
         Array.from({ length: rounds }, async () => {
@@ -173,11 +246,17 @@ describe('file lock fencing counter', () => {
       ),
     );
     for (const id of accounts) {
-      expect(tokens.get(id), id).toEqual([1, 2, 3, 4]);
+      const mine = tokens.get(id)!;
+      expect(mine, id).toHaveLength(rounds);
+      for (let i = 1; i < rounds; i++) expect(mine[i]!, id).toBeGreaterThan(mine[i - 1]!);
+      const last = mine[rounds - 1]!;
       const record = await store.get(id);
-      expect(record).toMatchObject({ version: rounds, fencingToken: rounds });
-      expect(record!.tokenSet.accessToken.reveal()).toBe(`t-${rounds}`);
+      expect(record).toMatchObject({ version: rounds, fencingToken: last });
+      expect(record!.tokenSet.accessToken.reveal()).toBe(`t-${last}`);
     }
-    expect((await readdir(join(tmp.path, 'locks'))).filter((n) => !n.endsWith('.fence'))).toEqual([]);
+    // One process, one reservation: every token of it handed out once, to one account.
+    expect([...tokens.values()].flat().sort((x, y) => x - y)).toEqual(Array.from({ length: accounts.length * rounds }, (_, i) => i + 1));
+    expect(await slots(join(tmp.path, 'locks'))).toEqual([RESERVE, RESERVE]);
+    expect(await readdir(join(tmp.path, 'locks'))).toEqual([COUNTER]);
   });
 });

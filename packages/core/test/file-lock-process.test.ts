@@ -22,10 +22,17 @@ async function setup(): Promise<{ dir: string; log: string }> {
   return { dir: join(tmp.path, 'locks'), log };
 }
 
-function spawnWorkers(dir: string, log: string, count: number, iterations: number): Child[] {
-  const started = Array.from({ length: count }, () => runFixture('file-lock-worker.mjs', [dir, 'acct', log, String(iterations), '4']));
+function spawnWorkers(dir: string, log: string, count: number, iterations: number, accountId = 'acct'): Child[] {
+  const started = Array.from({ length: count }, () => runFixture('file-lock-worker.mjs', [dir, accountId, log, String(iterations), '4']));
   children.push(...started);
   return started;
+}
+
+/** The pid and nonce of a compact lock record, `tl1:<pid>:<host>:<nonce>:<expiresAt in base 36>`. */
+function lockRecord(text: string): { pid: number; nonce: string } {
+  const m = /^tl1:(\d+):[0-9a-f]{8}:([0-9a-z]+):[0-9a-z]+$/.exec(text);
+  if (!m) throw new Error(`not a compact lock record: ${text}`);
+  return { pid: Number(m[1]), nonce: m[2]! };
 }
 
 /** Every "enter" is followed by the matching "leave" before anyone else enters; tokens strictly increase. */
@@ -56,6 +63,22 @@ describe('file lock across processes', () => {
     // whenever another one held the lock in between, so there are gaps.
     const tokens = await checkLog(log, 32);
     expect(new Set(tokens).size).toBe(32);
+    // Every lock, reservation mutex and removal ticket is gone.
+    expect(await readdir(dir)).toEqual(['fencing-counter']);
+  });
+
+  it('processes leasing different accounts at once share the counter without handing out a token twice', async () => {
+    const { dir, log } = await setup();
+    const logB = `${log}.b`;
+    await writeFile(logB, '');
+    // The account locks do not exclude each other here: only the reservation mutex keeps two
+    // processes from reserving the same block.
+    const workers = [...spawnWorkers(dir, log, 2, 8, 'a'), ...spawnWorkers(dir, logB, 2, 8, 'b')];
+    const exits = await Promise.all(workers.map((w) => w.exited));
+    expect(exits.map((e) => e.code), workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0, 0]);
+    const tokens = [...(await checkLog(log, 16)), ...(await checkLog(logB, 16))];
+    expect(new Set(tokens).size).toBe(32);
+    expect(await readdir(dir)).toEqual(['fencing-counter']);
   });
 
   it('takes over from a holder killed with SIGKILL by detecting its dead pid', async () => {
@@ -80,13 +103,15 @@ describe('file lock across processes', () => {
     await kill(holder);
     // As if it died during its own release, holding the removal ticket of its lock (here a
     // regular file, as earlier versions and filesystems without symlinks leave them).
-    const { nonce } = JSON.parse(await readlink(join(dir, 'acct.lock'))) as { nonce: string };
+    const { pid, nonce } = lockRecord(await readlink(join(dir, 'acct.lock')));
+    expect(pid).toBe(holder.proc.pid);
     const ticket = join(dir, `acct.lock.takeover-n-${nonce}`);
     await writeFile(ticket, JSON.stringify({ pid: holder.proc.pid, hostname: hostname(), createdAt: Date.now(), nonce: 'dead' }));
     const lease = await createFileLock({ dir, pollMs: 5 }).acquire('acct', { ttlMs: 5000, waitMs: 3000 });
     expect(lease.fencingToken).toBeGreaterThan(fencingToken);
     await lease.release();
-    expect((await readdir(dir)).sort()).toEqual(['acct.fence']);
+    // The dead ticket is gone too; only the shared counter remains.
+    expect(await readdir(dir)).toEqual(['fencing-counter']);
   });
 
   it('several waiters taking over from a killed holder still never overlap', async () => {
