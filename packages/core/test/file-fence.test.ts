@@ -80,7 +80,7 @@ describe('file lock fencing counter', () => {
     const written = await readFile(join(dir, COUNTER));
     // Other accounts and new lock instances in the same process share the reservation: tokens
     // go on from it, strictly increasing, and nothing is written.
-    const tokens = [];
+    const tokens: number[] = [];
     for (const id of ['b', 'a', 'c', 'b']) tokens.push(await takeOne(dir, id));
     expect(tokens).toEqual([2, 3, 4, 5]);
     expect(await readFile(join(dir, COUNTER))).toEqual(written);

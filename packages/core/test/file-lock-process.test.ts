@@ -69,15 +69,18 @@ describe('file lock across processes', () => {
 
   it('processes leasing different accounts at once share the counter without handing out a token twice', async () => {
     const { dir, log } = await setup();
-    const logB = `${log}.b`;
-    await writeFile(logB, '');
-    // The account locks do not exclude each other here: only the reservation mutex keeps two
-    // processes from reserving the same block.
-    const workers = [...spawnWorkers(dir, log, 2, 8, 'a'), ...spawnWorkers(dir, logB, 2, 8, 'b')];
+    // One process per account: the account locks never make them wait for each other, so
+    // they reserve blocks all the time, and only the reservation mutex keeps two of them from
+    // reserving the same block.
+    const accounts = ['a', 'b', 'c', 'd'];
+    const logs = accounts.map((id) => `${log}.${id}`);
+    await Promise.all(logs.map((l) => writeFile(l, '')));
+    const workers = accounts.flatMap((id, i) => spawnWorkers(dir, logs[i]!, 1, 25, id));
     const exits = await Promise.all(workers.map((w) => w.exited));
     expect(exits.map((e) => e.code), workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0, 0]);
-    const tokens = [...(await checkLog(log, 16)), ...(await checkLog(logB, 16))];
-    expect(new Set(tokens).size).toBe(32);
+    const tokens: number[] = [];
+    for (const l of logs) tokens.push(...(await checkLog(l, 25)));
+    expect(new Set(tokens).size).toBe(100);
     expect(await readdir(dir)).toEqual(['fencing-counter']);
   });
 
