@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import { InvalidConfigError } from '@tokens/core';
 import { loadConfigFile, type LoadedConfig } from '../config/load';
 import { startDaemon, type Daemon } from '../daemon';
 import { createLogger } from '../logger';
+import { runningHeap, startupOldGeneration } from './startup-heap';
 
 /** The dashboard build shipped inside the daemon package (dist/dashboard), when present. */
 function dashboardDir(): string | undefined {
@@ -18,14 +18,7 @@ function dashboardDir(): string | undefined {
 
 /** `tokens start`: runs until SIGTERM/SIGINT; SIGHUP reloads the config file. */
 export async function runStart(o: { config?: string; sandbox: boolean }): Promise<number> {
-  // A 24/7 daemon allocates steadily (HTTP, fetch, JSON) but keeps little: V8's default lets
-  // the old generation grow to ~4× the live heap between full GCs (590 MB RSS at 10,000
-  // accounts); 20 % growth keeps it near the live size for a few % of throughput. But startup
-  // builds the whole live heap (10,000 accounts: ~100 MB), and 20 % at a time meant a dozen
-  // full GCs on the way, a third of a 1.7 s start: 50 % until ready (1.3 s, same RSS after).
-  const ownHeapGrowth = process.execArgv.some((a) => a.startsWith('--heap-growing-percent'));
-  if (!ownHeapGrowth) setFlagsFromString('--heap-growing-percent=50');
-  const ownGrowth = process.execArgv.some((a) => a.startsWith('--semi-space-growth-factor'));
+  startupOldGeneration();
   const port = Number(process.env.TOKENS_SANDBOX_PORT) || undefined;
   // The fake brokers are loaded only for --sandbox.
   const sandbox = o.sandbox ? await (await import('../sandbox')).startSandbox(port ? { port } : {}) : undefined;
@@ -39,9 +32,7 @@ export async function runStart(o: { config?: string; sandbox: boolean }): Promis
     await sandbox?.close();
     throw error;
   }
-  // Started: back to V8's default young-generation growth (cli.ts held it at ×1 until now).
-  if (!ownGrowth) setFlagsFromString('--semi-space-growth-factor=2');
-  if (!ownHeapGrowth) setFlagsFromString('--heap-growing-percent=20');
+  runningHeap();
   if (sandbox) sandbox.announce(daemon);
 
   process.on('SIGHUP', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { LockTimeoutError, StoreCorruptionError } from '../../errors';
 import { writeFileAtomic } from './atomic-write';
-import { fdatasyncFile, readAll } from './durable';
+import { fdatasyncFile, readAll, readSmallFile } from './durable';
 import { acquireLockFile, removeOwnLock } from './lockfile';
 
 /*
@@ -38,7 +38,7 @@ import { acquireLockFile, removeOwnLock } from './lockfile';
 /** Tokens reserved per durable write. */
 const RESERVE = 1000;
 
-export const COUNTER_NAME = 'fencing-counter';
+const COUNTER_NAME = 'fencing-counter';
 const SCOPE = '*';
 const SLOT = 4096;
 /** Longest possible line: magic, a 128-character account id, 16 digits, 8 hex digits. */
@@ -100,18 +100,13 @@ function parseLegacy(buf: Buffer, path: string, accountId: string): number {
   return value;
 }
 
-function readFile(path: string): Buffer | undefined {
-  let fd: number;
+/** The file's bytes, or undefined when it does not exist. */
+function readIfExists(path: string): Buffer | undefined {
   try {
-    fd = openSync(path, 'r');
+    return readSmallFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
-  }
-  try {
-    return readAll(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -121,7 +116,7 @@ function legacyCeiling(dir: string): number {
   for (const name of readdirSync(dir)) {
     if (!name.endsWith('.fence')) continue;
     const path = join(dir, name);
-    const bytes = readFile(path);
+    const bytes = readIfExists(path);
     if (bytes) max = Math.max(max, parseLegacy(bytes, path, name.slice(0, -'.fence'.length)));
   }
   return max;
@@ -141,27 +136,29 @@ const reserving = new Map<string, Promise<void>>();
 
 /** Writes a new ceiling RESERVE above the current one; the caller holds the reservation mutex. */
 async function reserve(dir: string, path: string, accountId: string): Promise<void> {
-  const bytes = readFile(path);
-  if (!bytes) {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     const ceiling = legacyCeiling(dir) + RESERVE;
     await writeFileAtomic(path, Buffer.concat([slotBytes(ceiling), slotBytes(ceiling)]));
     reservations.set(path, { ceiling, next: ceiling - RESERVE + 1 });
     return;
   }
-  const { slots, value } = parseSlots(bytes, path, SCOPE, accountId);
-  const ceiling = value + RESERVE;
-  const [a, b] = slots;
-  // Overwrite the older (or unreadable) slot; the current ceiling stays intact in the other.
-  const slot = a === undefined || (b !== undefined && a <= b) ? 0 : 1;
-  const fd = openSync(path, 'r+');
   try {
+    const { slots, value } = parseSlots(readAll(fd), path, SCOPE, accountId);
+    const ceiling = value + RESERVE;
+    const [a, b] = slots;
+    // Overwrite the older (or unreadable) slot; the current ceiling stays intact in the other.
+    const slot = a === undefined || (b !== undefined && a <= b) ? 0 : 1;
     const out = slotBytes(ceiling);
     for (let off = 0; off < SLOT; ) off += writeSync(fd, out, off, SLOT - off, slot * SLOT + off);
     await fdatasyncFile(fd);
+    reservations.set(path, { ceiling, next: value + 1 });
   } finally {
     closeSync(fd);
   }
-  reservations.set(path, { ceiling, next: value + 1 });
 }
 
 async function reserveUnderMutex(dir: string, path: string, accountId: string, realNow: () => number): Promise<void> {
@@ -185,7 +182,7 @@ export async function advanceFence(dir: string, accountId: string, realNow: () =
   for (let round = 0; round < 50; round++) {
     const mine = reservations.get(path);
     if (mine && mine.next <= mine.ceiling) {
-      const bytes = readFile(path);
+      const bytes = readIfExists(path);
       // Our ceiling is still the file's: nobody reserved since, and every token handed out
       // for this account so far is below mine.next.
       if (bytes && parseSlots(bytes, path, SCOPE, accountId).value === mine.ceiling) return mine.next++;

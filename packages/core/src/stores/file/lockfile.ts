@@ -73,9 +73,10 @@ export function newLockRecord(expiresAt: number): LockRecord {
   return { pid: PID, hostname: HOST, nonce: newNonce(), expiresAt };
 }
 
-/** The text of a lock file. */
-export function encodeLockRecord(r: LockRecord): string {
-  if (r.hostname === HOST && r.fencingToken === undefined && r.createdAt === undefined && Number.isSafeInteger(r.expiresAt) && r.expiresAt >= 0 && /^[0-9a-z]+$/.test(r.nonce)) {
+/** The text of one of our lock files (records come from newLockRecord). */
+function encodeLockRecord(r: LockRecord): string {
+  // A custom clock may give a fractional or huge lease end: JSON then, as earlier versions wrote.
+  if (Number.isSafeInteger(r.expiresAt) && r.expiresAt >= 0) {
     const text = `tl1:${r.pid}:${HOST_TAG}:${r.nonce}:${r.expiresAt.toString(36)}`;
     if (text.length <= FAST_SYMLINK_MAX) return text;
   }
